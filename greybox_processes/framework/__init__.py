@@ -1,0 +1,1 @@
+"""The process framework: ports, the vivarium-core adapter, composite specs, runs, results."""

@@ -1,0 +1,47 @@
+"""Base classes of greybox processes.
+
+Every greybox mechanism is a process-bigraph :class:`~process_bigraph.Process`
+(or :class:`~process_bigraph.Step`). The mixin here adds what the rest of the
+framework needs to treat processes uniformly, without touching the engine:
+
+* ``describe()``: the one-line description that ``greybox processes`` prints;
+* ``port_metadata()``: dimension names, coordinates and units of each port, so
+  that results come back as a labelled :class:`xarray.Dataset`.
+"""
+from __future__ import annotations
+
+import inspect
+
+from process_bigraph import Process, Step
+
+__all__ = ["GreyboxMixin", "GreyboxProcess", "GreyboxStep", "describe"]
+
+
+def describe(cls) -> str:
+    """First line of a class docstring (its one-line description)."""
+    doc = inspect.getdoc(cls) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+class GreyboxMixin:
+    """Metadata hooks shared by greybox processes and steps."""
+
+    @classmethod
+    def describe(cls) -> str:
+        return describe(cls)
+
+    def port_metadata(self) -> dict:
+        """``{port: {'dims': (...), 'coords': {dim: values}, 'units': str}}``.
+
+        Override to label array ports; ports left out get generic dimension
+        names in results.
+        """
+        return {}
+
+
+class GreyboxProcess(GreyboxMixin, Process):
+    """Base class of greybox processes (time-driven, return deltas)."""
+
+
+class GreyboxStep(GreyboxMixin, Step):
+    """Base class of greybox steps (event-driven observers and transforms)."""

@@ -1,0 +1,53 @@
+"""The greybox command line."""
+import xarray as xr
+from typer.testing import CliRunner
+
+from greybox_processes.cli import app
+
+runner = CliRunner()
+
+
+def test_processes_lists_grn():
+    result = runner.invoke(app, ["processes"])
+    assert result.exit_code == 0, result.output
+    assert "GRN" in result.output and "SERGIO" in result.output
+
+
+def test_run_writes_zarr_and_png(composites_dir, tmp_path):
+    out = tmp_path / "run.zarr"
+    result = runner.invoke(app, ["run", str(composites_dir / "grn_cells.yaml"), "--time", "2",
+                                 "--set", "cells_per_type=2", "--set", "grn.config.noise=sp",
+                                 "--out", str(out), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "run.png").stat().st_size > 10_000
+    ds = xr.open_zarr(out, consolidated=False)
+    assert ds.sizes["time"] == 3 and ds.sizes["cell"] == 18
+    assert ds.attrs["overrides"] == {"grn.config.noise": "sp"}
+
+
+def test_run_embedded_default_under_vivarium(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["run", "--time", "1", "--set", "cells_per_type=1",
+                                 "--engine", "vivarium", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "greybox-results" / "grn_cells.zarr").is_dir()
+    assert (tmp_path / "greybox-results" / "grn_cells.png").is_file()
+
+
+def test_show_prints_wiring(composites_dir):
+    result = runner.invoke(app, ["show", str(composites_dir / "grn_cells.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "cells/mrna shape (270, 100)" in result.output
+
+
+def test_bad_spec_exits_2_with_the_fix(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: bad\nstate:\n  p: {_type: process, address: local:GNR, config: {}}\n")
+    result = runner.invoke(app, ["run", str(path), "--no-progress"])
+    assert result.exit_code == 2
+    assert "GNR" in result.output and "Fix:" in result.output
+
+
+def test_bad_set_syntax(composites_dir):
+    result = runner.invoke(app, ["run", str(composites_dir / "grn_cells.yaml"), "--set", "q"])
+    assert result.exit_code == 2 and "key=value" in result.output
