@@ -11,11 +11,12 @@ run under process-bigraph or vivarium-core with :func:`run`, and come back as
 """
 from importlib.metadata import PackageNotFoundError, version
 
-from . import composites
+from . import composites, plotting
 from .errors import GreyboxError, NetworkFormatError, SimulationError, SpecError
 from .framework.results import read_zarr, write_zarr
 from .framework.run import run
 from .framework.spec import build_document, load_spec, validate_document
+from .plotting import plot_run
 
 try:
     __version__ = version("greybox-processes")
@@ -24,5 +25,5 @@ except PackageNotFoundError:  # running from a source tree
 
 __all__ = [
     "run", "build_document", "load_spec", "validate_document", "read_zarr", "write_zarr",
-    "composites", "GreyboxError", "SpecError", "NetworkFormatError", "SimulationError",
+    "composites", "plotting", "plot_run", "GreyboxError", "SpecError", "NetworkFormatError", "SimulationError",
 ]
