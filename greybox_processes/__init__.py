@@ -14,6 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 from . import composites, plotting
 from .errors import GreyboxError, NetworkFormatError, SimulationError, SpecError
 from .framework.results import read_zarr, write_zarr
+from .framework.ensemble import run_many
 from .framework.run import run
 from .framework.spec import build_document, load_spec, validate_document
 from .plotting import plot_run
@@ -24,6 +25,6 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [
-    "run", "build_document", "load_spec", "validate_document", "read_zarr", "write_zarr",
+    "run", "run_many", "build_document", "load_spec", "validate_document", "read_zarr", "write_zarr",
     "composites", "plotting", "plot_run", "GreyboxError", "SpecError", "NetworkFormatError", "SimulationError",
 ]
