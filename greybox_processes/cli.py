@@ -142,11 +142,17 @@ def show_command(
     except (GreyboxError, ValueError) as error:
         _fail(error)
     if draw is not None:
+        import shutil
+
         try:
             from bigraph_viz import plot_bigraph
         except ImportError:
-            typer.secho("bigraph-viz is not installed: pip install bigraph-viz (and graphviz) to "
-                        "draw", err=True)
+            typer.secho("cannot draw: bigraph-viz is not installed (pip install bigraph-viz)",
+                        err=True)
+            raise typer.Exit(1)
+        if shutil.which("dot") is None:
+            typer.secho("cannot draw: graphviz's `dot` is not on PATH (apt-get install graphviz, "
+                        "or conda install graphviz)", err=True)
             raise typer.Exit(1)
         plot_bigraph(built["state"], core=core, out_dir=str(draw.parent),
                      filename=draw.stem, file_format=draw.suffix.lstrip(".") or "png")

@@ -51,3 +51,16 @@ def test_bad_spec_exits_2_with_the_fix(tmp_path):
 def test_bad_set_syntax(composites_dir):
     result = runner.invoke(app, ["run", str(composites_dir / "grn_cells.yaml"), "--set", "q"])
     assert result.exit_code == 2 and "key=value" in result.output
+
+
+def test_show_draws_the_bigraph_or_says_what_is_missing(composites_dir, tmp_path):
+    import shutil
+
+    target = tmp_path / "grn.png"
+    result = runner.invoke(app, ["show", str(composites_dir / "grn_cells.yaml"), "--draw",
+                                 str(target)])
+    if shutil.which("dot") is None:
+        assert result.exit_code == 1 and "graphviz" in result.output
+    else:
+        assert result.exit_code == 0, result.output
+        assert target.stat().st_size > 1000
