@@ -9,7 +9,21 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-__all__ = ["grn_cells", "DEFAULT"]
+__all__ = ["grn_cells", "diauxie", "DEFAULT"]
+
+# Builders of other mechanisms live with their mechanism and are re-exported
+# here lazily, so that importing greybox does not import cobra, etc.
+_ELSEWHERE = {
+    "diauxie": "greybox_processes.metabolism.composites",
+}
+
+
+def __getattr__(name):
+    if name in _ELSEWHERE:
+        import importlib
+
+        return getattr(importlib.import_module(_ELSEWHERE[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _wire(*ports: str, store: str) -> dict:
