@@ -21,11 +21,11 @@ def variable_name(path: Sequence) -> str:
 
 
 def _json_safe(value):
-    try:
-        json.dumps(value)
+    """An attribute value every store accepts: scalars and strings as they are,
+    anything else (dicts, lists) as a JSON string (netCDF rejects dicts)."""
+    if isinstance(value, (str, int, float, bool)):
         return value
-    except TypeError:
-        return json.dumps(value, default=str)
+    return json.dumps(value, default=str, sort_keys=True)
 
 
 def to_dataset(times: Sequence[float], series: Mapping[tuple, Sequence], metadata: Mapping[tuple, dict],

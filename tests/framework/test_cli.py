@@ -1,4 +1,6 @@
 """The greybox command line."""
+import json
+
 import xarray as xr
 from typer.testing import CliRunner
 
@@ -22,7 +24,7 @@ def test_run_writes_zarr_and_png(composites_dir, tmp_path):
     assert (tmp_path / "run.png").stat().st_size > 10_000
     ds = xr.open_zarr(out, consolidated=False)
     assert ds.sizes["time"] == 3 and ds.sizes["cell"] == 18
-    assert ds.attrs["overrides"] == {"grn.config.noise": "sp"}
+    assert json.loads(ds.attrs["overrides"]) == {"grn.config.noise": "sp"}
 
 
 def test_run_embedded_default_under_vivarium(tmp_path, monkeypatch):

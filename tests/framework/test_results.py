@@ -58,3 +58,15 @@ def test_bad_run_arguments(composites_dir, core):
         gb.run(composites_dir / "grn_cells.yaml", 1.0, engine="copasi", core=core)
     with pytest.raises(ValueError, match="positive"):
         gb.run(composites_dir / "grn_cells.yaml", -1.0, core=core)
+
+
+def test_netcdf_round_trip(small_run, tmp_path):
+    """Attributes are netCDF-safe (dicts are stored as JSON strings)."""
+    import json
+
+    path = tmp_path / "run.nc"
+    small_run.to_netcdf(path)
+    import xarray as xr
+
+    back = xr.load_dataset(path)
+    assert json.loads(back.attrs["params"]) == {"cells_per_type": 2}
