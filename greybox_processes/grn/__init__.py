@@ -11,6 +11,7 @@ Kernel (for process wrappers): greybox_processes.grn.kernel
 """
 from greybox_processes.grn.datasets import (available_datasets, dataset_path,
                                             read_bifurcation_matrix)
+from greybox_processes.grn.differentiation import simulate_differentiation
 from greybox_processes.grn.kernel import GRNParams, GRNState, check_errors, grn_sde
 from greybox_processes.grn.network import GRNNetwork, read_sergio
 from greybox_processes.grn.simulate import simulate
@@ -21,4 +22,5 @@ __all__ = [
     "GRNNetwork", "read_sergio", "dataset_path", "available_datasets",
     "read_bifurcation_matrix", "steady_state", "half_responses", "simulate",
     "TechnicalNoise", "GRNParams", "GRNState", "grn_sde", "check_errors",
+    "simulate_differentiation",
 ]
