@@ -79,6 +79,7 @@ DEFAULT_K_TRANS = 1.0
 DEFAULT_K_DEG = 0.1
 
 _DENSE_MAX_GENES = 512
+_CHUNK_MIN, _CHUNK_MAX = 256, 2048  # cells per chunk (see cell_chunk)
 # Normals drawn per RNG call: small populations draw many steps at once, because
 # threefry's fixed per-call cost dominates a step of a few cells on CPU.
 _NOISE_BLOCK = 1 << 18
@@ -324,6 +325,55 @@ def _error_bits(x, pr):
     return (jnp.where(nan, ERROR_NAN, 0) | jnp.where(inf, ERROR_NONFINITE, 0)).astype(jnp.int32)
 
 
+def cell_chunk(n_cells: int) -> int:
+    """Cells advanced together when a population is large (0: no chunking).
+
+    Cells are independent, so a large population is advanced in chunks of
+    ``_CHUNK_MIN..._CHUNK_MAX`` cells, each through all steps at once: a chunk's
+    arrays and its block of normals stay in cache, which keeps the cost per
+    cell-step flat as the population grows (without chunks it rose ~1.7x from
+    1e3 to 1e4 cells). The chunk divides ``n_cells`` exactly, so no padding
+    cells distort the clip count; a population with no such divisor is not
+    chunked.
+    """
+    if n_cells <= _CHUNK_MAX:
+        return 0
+    for size in range(_CHUNK_MAX, _CHUNK_MIN - 1, -1):
+        if n_cells % size == 0:
+            return size
+    return 0
+
+
+def _advance_in_chunks(params, state, rate_scale, chunk, *, n_steps, noise, dt):
+    n_cells, n_genes = state.mrna.shape
+    n_chunks = n_cells // chunk
+
+    def split_cells(a):
+        return a.reshape((n_chunks, chunk, n_genes))
+
+    # one independent key per chunk; the state's key moves on by one split
+    key, sub = jax.random.split(state.key)
+    keys = jax.random.split(sub, n_chunks)
+    per_chunk = (split_cells(params.basal), split_cells(params.steady_mrna),
+                 split_cells(state.mrna), split_cells(state.protein), keys,
+                 split_cells(rate_scale) if rate_scale is not None else jnp.zeros((n_chunks,)))
+
+    def one_chunk(args):
+        basal, steady, x, pr, k, scale = args
+        sub_params = dataclasses.replace(params, basal=basal, steady_mrna=steady)
+        sub_state = GRNState(mrna=x, protein=pr, key=k, error=jnp.zeros((), jnp.int32),
+                             n_clipped=jnp.zeros((), state.n_clipped.dtype))
+        out = advance.__wrapped__(sub_params, sub_state,
+                                  scale if rate_scale is not None else None,
+                                  n_steps=n_steps, noise=noise, dt=dt)
+        return out.mrna, out.protein, out.n_clipped
+
+    x, pr, clipped = jax.lax.map(one_chunk, per_chunk)
+    x, pr = x.reshape((n_cells, n_genes)), pr.reshape((n_cells, n_genes))
+    return GRNState(mrna=x, protein=pr, key=key, error=state.error | _error_bits(x, pr),
+                    n_clipped=state.n_clipped + jnp.sum(clipped, dtype=state.n_clipped.dtype))
+
+
 @functools.partial(jax.jit, static_argnames=("n_steps", "noise", "dt", "record"))
 def advance(params: GRNParams, state: GRNState, rate_scale=None, *, n_steps: int,
             noise: str = "dpd", dt: float = 0.01, record: bool = False):
@@ -344,6 +394,10 @@ def advance(params: GRNParams, state: GRNState, rate_scale=None, *, n_steps: int
     """
     if rate_scale is not None:
         rate_scale = jnp.asarray(rate_scale, dtype=state.mrna.dtype)
+    chunk = cell_chunk(state.mrna.shape[0])
+    if chunk and not record:
+        return _advance_in_chunks(params, state, rate_scale, chunk, n_steps=n_steps,
+                                  noise=noise, dt=dt)
     carry = (state.mrna, state.protein, state.key, state.n_clipped)
     block = noise_block_steps(noise, state.mrna.shape[0], state.mrna.shape[1], n_steps)
     n_blocks, rest = divmod(n_steps, block)
