@@ -19,6 +19,7 @@ import typer
 import yaml
 
 from .errors import GreyboxError, SpecError
+from .neural.cli import train_command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Glass-, black- and grey-box virtual cells on process-bigraph and vivarium.")
@@ -157,6 +158,10 @@ def show_command(
         plot_bigraph(built["state"], core=core, out_dir=str(draw.parent),
                      filename=draw.stem, file_format=draw.suffix.lstrip(".") or "png")
         typer.echo(f"wrote {draw}")
+
+
+# commands that live with their mechanism (their modules import heavy libraries lazily)
+app.command("train-grey-box")(train_command)
 
 
 def main():  # pragma: no cover - console entry point

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-__all__ = ["grn_cells", "diauxie", "DEFAULT"]
+__all__ = ["grn_cells", "diauxie", "glass_box_cell", "grey_box_cell", "mechanistic_only_cell",
+           "black_box_cell", "DEFAULT"]
 
 # Builders of other mechanisms live with their mechanism and are re-exported
 # here lazily, so that importing greybox does not import cobra, etc.
 _ELSEWHERE = {
     "diauxie": "greybox_processes.metabolism.composites",
+    "glass_box_cell": "greybox_processes.neural.composites",
+    "grey_box_cell": "greybox_processes.neural.composites",
+    "mechanistic_only_cell": "greybox_processes.neural.composites",
+    "black_box_cell": "greybox_processes.neural.composites",
 }
 
 

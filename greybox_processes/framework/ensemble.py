@@ -33,7 +33,7 @@ def _client(client, n_workers):
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as local:
+                      dashboard_address=":0") as cluster, Client(cluster) as local:
         yield local
 
 

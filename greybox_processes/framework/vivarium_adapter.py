@@ -17,8 +17,6 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import numpy as np
-
 from ..errors import SpecError
 
 __all__ = ["to_vivarium", "vivarium_engine", "updater_for"]
@@ -70,10 +68,10 @@ def to_vivarium(process_class):
         for port in {**inputs, **outputs}:
             schema = outputs.get(port, inputs.get(port))
             entry = {"_updater": updater_for(schema), "_emit": True}
+            # only a process's own initial state is a default: a made-up default (zeros)
+            # for a port it merely reads would overwrite another process's initial value
             if port in initial:
                 entry["_default"] = initial[port]
-            elif isinstance(schema, dict) and schema.get("_type") == "array":
-                entry["_default"] = np.zeros(schema.get("_shape", ()), schema.get("_data", "float64"))
             ports[port] = entry
         return ports
 

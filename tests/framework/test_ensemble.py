@@ -10,7 +10,7 @@ from greybox_processes.framework.ensemble import run_many
 @pytest.fixture(scope="module")
 def client():
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                      dashboard_address=None) as cluster, Client(cluster) as c:
+                      dashboard_address=":0") as cluster, Client(cluster) as c:
         yield c
 
 

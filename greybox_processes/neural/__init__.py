@@ -1,0 +1,35 @@
+"""Grey box (seed 000, section 6): a torch latent controller on mechanistic processes.
+
+Public API
+----------
+* :class:`NeuralLatentController` - the Transformer latent state that writes regulation.
+* :class:`RegulatedDynamicFBA` - DynamicFBA whose lac transcription is read from a store.
+* :class:`DataOnlyCell` - the data-only (black-box) baseline.
+* builders :func:`glass_box_cell`, :func:`grey_box_cell`, :func:`mechanistic_only_cell`,
+  :func:`black_box_cell`; :func:`mass_drift` (C, N balance); :func:`train`.
+"""
+from .blackbox import DataOnlyCell
+from .composites import (black_box_cell, cell, glass_box_cell, grey_box_cell,
+                         mechanistic_only_cell)
+from .conservation import element_totals, mass_drift
+from .controller import NeuralLatentController
+from .regulated import RegulatedDynamicFBA
+
+
+def train(*args, **kwargs):
+    """Fit the controller and the black box (see :func:`greybox_processes.neural.train.train`)."""
+    from .train import train as _train
+
+    return _train(*args, **kwargs)
+
+
+def register(core):
+    """Register the grey-box processes on a core (discovery does this when installed)."""
+    for cls in (NeuralLatentController, RegulatedDynamicFBA, DataOnlyCell):
+        core.register_link(cls.__name__, cls)
+    return core
+
+
+__all__ = ["NeuralLatentController", "RegulatedDynamicFBA", "DataOnlyCell", "glass_box_cell",
+           "grey_box_cell", "mechanistic_only_cell", "black_box_cell", "cell", "mass_drift",
+           "element_totals", "train", "register"]

@@ -1,0 +1,152 @@
+"""NeuralLatentController: the latent state L_t of the grey box and its regulation outputs.
+
+Seed 000, section 6: ``L_{t+1} = Transformer(L_t, Embed(M_t))`` (Eq. 10) and
+``Delta M = f_phys(M_t) Delta t + g_decode(L_t)`` (Eq. 9). Here ``g_decode`` writes only
+*regulatory* quantities, into the stores that the mechanistic processes read as regulation
+inputs; it never touches a conserved amount, so mass and elements are moved by ``f_phys``
+alone whatever the weights.
+
+Regulation outputs it knows (:data:`REGULATION_OUTPUTS`):
+
+* ``lac_induction``: lac operon transcription as a fraction of its maximum, in (0, 1)
+  (sigmoid of the decoded value), written to the ``regulation`` store that
+  :class:`~.regulated.RegulatedDynamicFBA` reads with ``regulation: store``.
+
+Stores: the chosen input stores (``inputs``, see :mod:`.embedding`), ``latent`` (``L_t``,
+shape ``(width,)``), ``history`` (the last ``history`` feature vectors) and ``regulation``.
+Inference runs under ``torch.no_grad()`` on ``device`` ('cpu' by default).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..framework.base import GreyboxProcess
+from ..framework.ports import array_port
+from .embedding import check_stores, embed, feature_names, store_schema
+from .networks import (LatentTransformer, finite_or_raise, load_into, load_weights,
+                       pick_device, seeded, torch_threads)
+
+__all__ = ["NeuralLatentController", "REGULATION_OUTPUTS", "build_controller_network"]
+
+#: regulation output -> (store, size)
+REGULATION_OUTPUTS = {"lac_induction": ("regulation", 1)}
+
+
+def build_controller_network(inputs, outputs, *, width, heads, layers, history):
+    n_features = len(feature_names(inputs))
+    n_out = sum(REGULATION_OUTPUTS[o][1] for o in outputs)
+    return LatentTransformer(n_features, n_out, width=width, heads=heads, layers=layers,
+                             history=history)
+
+
+def check_shape(width, heads, layers, history):
+    for name, value in (("width", width), ("heads", heads), ("layers", layers),
+                        ("history", history)):
+        if int(value) < 1:
+            raise ValueError(f"{name} must be >= 1, got {value}")
+    if width % heads:
+        raise ValueError(f"width ({width}) must be a multiple of heads ({heads}); change one")
+
+
+class NeuralLatentController(GreyboxProcess):
+    """Grey-box controller: a torch Transformer latent state that writes regulation (Eqs. 9-10)."""
+
+    config_schema = {
+        "inputs": {"_type": "list[string]", "_default": ["concentrations", "growth_rate", "lac"]},
+        "outputs": {"_type": "list[string]", "_default": ["lac_induction"]},
+        "width": {"_type": "integer", "_default": 32},
+        "heads": {"_type": "integer", "_default": 2},
+        "layers": {"_type": "integer", "_default": 1},
+        "history": {"_type": "integer", "_default": 4},
+        "weights": {"_type": "string", "_default": ""},
+        "seed": {"_type": "integer", "_default": 0},
+        "device": {"_type": "string", "_default": "cpu"},
+        "threads": {"_type": "integer", "_default": 1},
+    }
+
+    def initialize(self, config):
+        cfg = self.config
+        self.inputs_ = check_stores(cfg["inputs"], "NeuralLatentController")
+        self.outputs_ = [str(o) for o in cfg["outputs"]]
+        unknown = [o for o in self.outputs_ if o not in REGULATION_OUTPUTS]
+        if unknown or not self.outputs_:
+            raise ValueError(f"NeuralLatentController does not know regulation output(s) "
+                             f"{unknown or self.outputs_}; it can write {sorted(REGULATION_OUTPUTS)}")
+        check_shape(cfg["width"], cfg["heads"], cfg["layers"], cfg["history"])
+        self.device = pick_device(cfg["device"])
+        shape = dict(width=int(cfg["width"]), heads=int(cfg["heads"]),
+                     layers=int(cfg["layers"]), history=int(cfg["history"]))
+        with seeded(cfg["seed"]):
+            self.net = build_controller_network(self.inputs_, self.outputs_, **shape)
+        if cfg["weights"]:
+            header, state = load_weights(cfg["weights"])
+            trained_inputs = header.get("inputs")
+            if trained_inputs is not None and list(trained_inputs) != self.inputs_:
+                raise ValueError(f"weights {cfg['weights']!r} were trained on inputs "
+                                 f"{trained_inputs}, configured {self.inputs_}; set 'inputs' to "
+                                 f"{trained_inputs} or retrain")
+            load_into(self.net, state, cfg["weights"], {**shape, "inputs": self.inputs_})
+        self.net = self.net.to(self.device).eval()
+        self.n_features = len(feature_names(self.inputs_))
+        self.history = shape["history"]
+        self.width = shape["width"]
+        self._steps = 0
+
+    def inputs(self):
+        ports = {name: store_schema(name) for name in self.inputs_}
+        ports.update(self._own_ports())
+        return ports
+
+    def outputs(self):
+        return self._own_ports()
+
+    def _own_ports(self):
+        ports = {"latent": array_port((self.width,), ""),
+                 "history": array_port((self.history, self.n_features), "")}
+        for out in self.outputs_:
+            store, size = REGULATION_OUTPUTS[out]
+            ports[store] = array_port((size,), "")
+        return ports
+
+    def initial_state(self):
+        return {"latent": np.zeros(self.width),
+                "history": np.zeros((self.history, self.n_features))}
+
+    def port_metadata(self):
+        return {"latent": {"dims": ("latent_dim",), "units": "",
+                           "long_name": "latent state L_t (Eq. 10)"},
+                "history": {"dims": ("lag", "feature"),
+                            "coords": {"feature": feature_names(self.inputs_)}, "units": "",
+                            "long_name": "embedded mechanistic state, last steps"}}
+
+    def step_network(self, latent, history):
+        """One Eq. 10 step: ``(L_{t+1}, decoded regulation)`` as float64 arrays."""
+        with torch.no_grad(), torch_threads(self.config["threads"]):
+            lat = torch.as_tensor(latent, dtype=torch.float32, device=self.device)[None]
+            hist = torch.as_tensor(history, dtype=torch.float64, device=self.device)[None]
+            new_latent, y = self.net(lat, hist)
+            regulation = torch.sigmoid(y[0])
+        return (new_latent[0].double().cpu().numpy(), regulation.cpu().numpy())
+
+    def update(self, state, interval):
+        features = embed({k: state[k] for k in self.inputs_}, self.inputs_)
+        finite_or_raise(features, "NeuralLatentController's input stores "
+                        f"{self.inputs_}")
+        old_history = np.asarray(state["history"], dtype=float)
+        if self._steps == 0:
+            history = np.tile(features, (self.history, 1))
+        else:
+            history = np.concatenate([old_history[1:], features[None]], axis=0)
+        latent = np.asarray(state["latent"], dtype=float)
+        new_latent, regulation = self.step_network(latent, history)
+        finite_or_raise(np.concatenate([new_latent, regulation]),
+                        f"NeuralLatentController (weights {self.config['weights'] or 'random'})")
+        self._steps += 1
+        update = {"latent": new_latent - latent, "history": history - old_history}
+        start = 0
+        for out in self.outputs_:
+            store, size = REGULATION_OUTPUTS[out]
+            update[store] = regulation[start:start + size] - np.asarray(state[store], dtype=float)
+            start += size
+        return update
