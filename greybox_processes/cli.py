@@ -3,6 +3,8 @@
     greybox processes                     registered processes, one line each
     greybox run [SPEC] [--time T] [--set key=value ...] [--out PATH] [--engine pbg|vivarium]
     greybox show SPEC                     the wiring of a composite
+    greybox certify SPEC [--quick] [--all] the WCM-Hard tiers (Algorithm 1)
+    greybox train-grey-box                the grey-box controller and the black box
 
 Without SPEC, ``greybox run`` runs the embedded default composite
 (:data:`greybox_processes.composites.DEFAULT`) and writes its results and a plot.
@@ -20,6 +22,7 @@ import yaml
 
 from .errors import GreyboxError, SpecError
 from .neural.cli import train_command
+from .wcm_hard.cli import certify_command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Glass-, black- and grey-box virtual cells on process-bigraph and vivarium.")
@@ -162,6 +165,7 @@ def show_command(
 
 # commands that live with their mechanism (their modules import heavy libraries lazily)
 app.command("train-grey-box")(train_command)
+app.command("certify")(certify_command)
 
 
 def main():  # pragma: no cover - console entry point

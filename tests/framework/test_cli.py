@@ -66,3 +66,10 @@ def test_show_draws_the_bigraph_or_says_what_is_missing(composites_dir, tmp_path
     else:
         assert result.exit_code == 0, result.output
         assert target.stat().st_size > 1000
+
+
+def test_mechanism_commands_are_mounted():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("processes", "run", "show", "certify", "train-grey-box"):
+        assert command in result.output

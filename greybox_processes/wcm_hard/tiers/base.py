@@ -1,0 +1,164 @@
+"""What every tier shares: its result record, its Step base class and spec helpers.
+
+A tier is a process-bigraph ``Step`` (:class:`TierStep`) configured with the spec of the
+composite under test. ``evaluate()`` builds and runs the composites the tier needs (the spec
+with parameters overridden or processes swapped), observes their stores and returns a
+:class:`TierResult`; ``update(state)`` does the same and emits the score and the verdict as
+store values, so a tier can also sit in a composite. Each tier module also has a pure scoring
+function that takes arrays, not runs, and is tested on synthetic inputs.
+"""
+from __future__ import annotations
+
+import math
+import time as wallclock
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ...framework.base import GreyboxStep
+
+__all__ = ["TierResult", "TierStep", "PASS", "FAIL", "NOT_APPLICABLE", "ERROR",
+           "process_nodes", "dfba_node", "dfba_instance"]
+
+PASS, FAIL, NOT_APPLICABLE, ERROR = "pass", "fail", "not applicable", "error"
+
+
+@dataclass
+class TierResult:
+    """Outcome of one tier on one composite.
+
+    ``status`` is ``'pass'``, ``'fail'``, ``'not applicable'`` (the composite lacks what the
+    tier needs; no score is made up) or ``'error'`` (the tier could not run). ``score`` is the
+    tier's headline number (None when not applicable), ``criterion`` the pass rule in words,
+    ``evidence`` numbers behind the score, ``figures`` PNG paths, ``notes`` caveats
+    (quick-mode sampling included).
+    """
+
+    tier: int
+    name: str
+    status: str
+    criterion: str
+    score: float | None = None
+    evidence: dict = field(default_factory=dict)
+    figures: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    quick: bool = False
+    wall_s: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASS
+
+    def to_dict(self) -> dict:
+        return _json_ready(asdict(self))
+
+
+def _json_ready(value):
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.ndarray):
+        return _json_ready(value.tolist())
+    return value if isinstance(value, (int, str, type(None))) else str(value)
+
+
+class TierStep(GreyboxStep):
+    """Base of the WCM-Hard tiers: runs what a tier needs on a spec and emits its verdict."""
+
+    #: tier number and short name (class attributes of each tier)
+    tier = 0
+    title = ""
+    criterion = ""
+
+    config_schema = {
+        "spec": {"_type": "string", "_default": ""},
+        "quick": {"_type": "boolean", "_default": False},
+        "out_dir": {"_type": "string", "_default": ""},
+    }
+
+    def initialize(self, config):
+        if not self.config["spec"]:
+            raise ValueError(f"tier {self.tier} needs 'spec': the path of the composite spec "
+                             "to certify (e.g. composites/diauxie.yaml)")
+        self.result: TierResult | None = None
+
+    def inputs(self):
+        return {}
+
+    def outputs(self):
+        return {"score": "float", "passed": "float"}
+
+    def evaluate(self, client=None) -> TierResult:
+        """Run the tier on ``config['spec']``; never raises for a model that fails."""
+        started = wallclock.perf_counter()
+        try:
+            result = self._evaluate(client)
+        except Exception as error:  # noqa: BLE001 - recorded, not hidden
+            result = self.make(ERROR, notes=[f"{type(error).__name__}: {error}"])
+        result.quick = bool(self.config["quick"])
+        result.wall_s = wallclock.perf_counter() - started
+        self.result = result
+        return result
+
+    def _evaluate(self, client) -> TierResult:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def make(self, status, score=None, **kwargs) -> TierResult:
+        return TierResult(self.tier, self.title, status, self.criterion, score=score, **kwargs)
+
+    def not_applicable(self, why: str, **kwargs) -> TierResult:
+        return self.make(NOT_APPLICABLE, notes=[f"not applicable: {why}"], **kwargs)
+
+    def update(self, state):
+        result = self.evaluate()
+        score = result.score if result.score is not None else float("nan")
+        verdict = {PASS: 1.0, FAIL: 0.0}.get(result.status, float("nan"))
+        return {"score": float(score), "passed": verdict}
+
+    def figure_path(self, name: str):
+        """Where to write a figure of this tier (None when no ``out_dir`` is configured)."""
+        from pathlib import Path
+
+        if not self.config["out_dir"]:
+            return None
+        folder = Path(self.config["out_dir"])
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"tier{self.tier}_{name}.png"
+
+
+# -- spec helpers -------------------------------------------------------------------------
+def process_nodes(spec, overrides=None) -> dict:
+    """``{path: node}`` of every process/step of a spec's document (no validation)."""
+    from ...framework.spec import build_document, edge_nodes
+
+    document = build_document(spec, overrides=overrides, validate=False)
+    return edge_nodes(document["state"])
+
+
+def dfba_node(spec, overrides=None):
+    """``(path, node)`` of the spec's dynamic-FBA process (``DynamicFBA`` or a subclass such as
+    ``RegulatedDynamicFBA``), or ``(None, None)``."""
+    for path, node in process_nodes(spec, overrides).items():
+        if str(node.get("address", "")).split(":")[-1].endswith("DynamicFBA"):
+            return path, node
+    return None, None
+
+
+def dfba_instance(node, **config_changes):
+    """The process a spec node addresses (a :class:`DynamicFBA`), with ``config_changes``."""
+    from ...framework.spec import default_core
+    from ...metabolism.dfba import DynamicFBA
+
+    core = default_core()
+    name = str(node.get("address", "")).split(":")[-1]
+    cls = core.link_registry.get(name) or DynamicFBA
+    config = {**dict(node.get("config") or {}), **config_changes}
+    return cls(config, core)

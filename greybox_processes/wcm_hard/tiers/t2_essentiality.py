@@ -1,0 +1,115 @@
+"""Tier 2, essentiality: single-gene knockouts over the genome, F1 against Monk et al. 2017.
+
+Pure score: :func:`f1_score` of boolean calls against boolean truth (positives = essential).
+A perfect predictor scores 1; one that calls every gene essential scores
+``2 p / (1 + p)`` with ``p`` the share of essential genes.
+
+Runs: the composite's own cell, knocked out one gene at a time at its initial conditions
+(:func:`greybox_processes.metabolism.essentiality_screen` on Dask: the composite's model with
+its medium, uptake kinetics at the initial concentrations and, with the expression layer, the
+lac enzyme caps and the ribosome cap, ``method='etfl'``). Reference genes the model lacks count
+as predicted non-essential (reported as ``missing``). Quick mode screens a stratified sample
+of the reference genes and says so.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import FAIL, PASS, TierStep, dfba_instance, dfba_node
+
+__all__ = ["f1_score", "EssentialityTier", "screen_calls", "THRESHOLD"]
+
+THRESHOLD = 0.90
+
+
+def f1_score(predicted, truth) -> dict:
+    """Precision, recall, F1 (and counts) of boolean ``predicted`` against ``truth``."""
+    from ...metabolism.scoring import _metrics
+
+    predicted = np.asarray(predicted, dtype=bool)
+    truth = np.asarray(truth, dtype=bool)
+    if predicted.shape != truth.shape:
+        raise ValueError(f"predicted {predicted.shape} and truth {truth.shape} differ in shape")
+    return _metrics(predicted, truth)
+
+
+def screen_calls(node, genes=None, *, client=None, progress=False, **config_changes):
+    """Essentiality calls (``gene``, ``essential``, ...) of the cell a DynamicFBA node builds.
+
+    The knockout LPs see the cell at its initial conditions: uptake bounds of the tracked
+    exchanges from their kinetics at the initial concentrations, and (expression layer) the lac
+    enzymes capped at kcat x level and growth capped by the ribosomes.
+    """
+    from ...metabolism.screen import essentiality_screen
+    from ...metabolism.uptake import uptake_bound
+
+    process = dfba_instance(node, **config_changes)
+    model = process.model
+    with model:
+        for ex, s in zip(process.exchanges, process._conc0):
+            kinetics = process.kinetics.get(ex)
+            if kinetics is not None:
+                model.reactions.get_by_id(ex).lower_bound = -uptake_bound(kinetics, float(s))
+        method = "fba"
+        if process.expression is not None:
+            glc, lcts = process._named_conc(process._conc0)
+            for rid, cap in process.expression.flux_capacity(process._lac0, lcts, glc).items():
+                reaction = model.reactions.get_by_id(rid)
+                reaction.upper_bound = min(reaction.upper_bound, cap)
+            method = "etfl"
+        present = None if genes is None else [g for g in genes if g in model.genes]
+        return essentiality_screen(model, method=method, genes=present, client=client,
+                                   progress=progress)
+
+
+class EssentialityTier(TierStep):
+    """WCM-Hard tier 2: genome-wide single-gene knockouts, F1 against Monk et al. 2017."""
+
+    tier = 2
+    title = "essentiality"
+    criterion = f"F1 > {THRESHOLD} against Monk et al. 2017 (M9 glucose; plain iJO1366 FBA: 0.723)"
+    config_schema = {**TierStep.config_schema,
+                     "model": {"_type": "string", "_default": ""},
+                     "quick_genes": {"_type": "integer", "_default": 200},
+                     "seed": {"_type": "integer", "_default": 0}}
+
+    def _evaluate(self, client):
+        from .. import refdata
+
+        path, node = dfba_node(self.config["spec"])
+        if node is None:
+            return self.not_applicable("the composite has no genome-scale network (no "
+                                       "DynamicFBA process) to knock genes out of")
+        reference = refdata.essentiality()
+        notes = []
+        genes = list(reference.index)
+        if self.config["quick"]:
+            rng = np.random.default_rng(self.config["seed"])
+            share = min(1.0, self.config["quick_genes"] / len(genes))
+            picked = []
+            for label in (True, False):  # stratified: keep the share of essential genes
+                pool = reference.index[reference["essential"] == label].to_numpy()
+                k = max(1, int(round(share * pool.size)))
+                picked.extend(rng.choice(pool, size=min(k, pool.size), replace=False))
+            reference = reference.loc[sorted(picked)]
+            genes = list(reference.index)
+            notes.append(f"quick mode: {len(genes)} of the 1354 reference genes (stratified "
+                         f"random sample, seed {self.config['seed']})")
+        changes = {"model": self.config["model"]} if self.config["model"] else {}
+        if changes:
+            notes.append(f"model replaced by {self.config['model']!r} for this tier")
+        screen = screen_calls(node, None, client=client, **changes)
+        calls = screen.set_index("gene")["essential"]
+        predicted = [bool(calls.get(g, False)) for g in genes]
+        metrics = f1_score(predicted, reference["essential"].to_numpy(dtype=bool))
+        metrics["missing"] = int(sum(g not in calls.index for g in genes))
+        metrics["model"] = screen.attrs.get("model")
+        metrics["method"] = screen.attrs.get("method")
+        metrics["genes_in_model"] = int(len(screen))
+        metrics["lps_solved"] = screen.attrs.get("lps_solved")
+        if metrics["missing"]:
+            notes.append(f"{metrics['missing']} reference genes are not in the model "
+                         f"{metrics['model']!r}; they count as predicted non-essential")
+        score = metrics["f1"]
+        return self.make(PASS if score > THRESHOLD else FAIL, score, evidence=metrics,
+                         notes=notes)
