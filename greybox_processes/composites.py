@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 __all__ = ["grn_cells", "diauxie", "glass_box_cell", "grey_box_cell", "mechanistic_only_cell",
-           "black_box_cell", "DEFAULT"]
+           "black_box_cell", "rdme_bimolecular", "DEFAULT"]
 
 # Builders of other mechanisms live with their mechanism and are re-exported
 # here lazily, so that importing greybox does not import cobra, etc.
@@ -20,6 +20,7 @@ _ELSEWHERE = {
     "grey_box_cell": "greybox_processes.neural.composites",
     "mechanistic_only_cell": "greybox_processes.neural.composites",
     "black_box_cell": "greybox_processes.neural.composites",
+    "rdme_bimolecular": "greybox_processes.rdme.composites",
 }
 
 

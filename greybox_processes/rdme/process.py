@@ -1,0 +1,339 @@
+"""The RDME process (a lattice in the process, counts per region in a shared store)
+and a well-mixed ODE process that couples to it (the hybrid RDME-ODE scheme).
+
+Coupling: the RDME process writes the counts of every species in every region
+to an array store ``(n_replicas, n_regions, n_species)``. Any other process may
+add to that store (a delta, as usual). At its next update the RDME process
+compares the store with what it wrote last; a difference is a change made by
+someone else, and it is applied to the lattice before advancing: added
+particles land on sites of the region drawn uniformly, removed particles are
+drawn uniformly among the particles present (multivariate hypergeometric).
+Fractional changes (from an ODE) are rounded stochastically, so the lattice
+receives them exactly in expectation. Removing more particles than a region
+holds raises :class:`~greybox_processes.errors.SimulationError`.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Mapping
+
+import jax
+import numpy as np
+
+from ..errors import SimulationError
+from ..framework.base import GreyboxProcess
+from ..framework.ports import array_port
+from . import geometry as geo
+from .kernel import SPLITTINGS, check_errors, max_stable_tau, rdme
+from .model import RDMEModel, model_from_dict, parse_reaction
+
+__all__ = ["RDME", "RegionODE", "lattice_from_dict", "load_model", "B1_MODEL"]
+
+#: Lattice Microbes' bimolecular test B1 (A + B <-> C in a 1 um^3 periodic box).
+B1_MODEL = {
+    "geometry": {"kind": "box", "shape": [32, 32, 32], "extent": 1.0e-6, "periodic": True},
+    "species": {"A": {"D": 1.0e-12, "initial": 1000}, "B": {"D": 1.0e-12, "initial": 1000},
+                "C": {"D": 1.0e-12}},
+    "reactions": [{"reaction": "A + B -> C", "rate": 1.07e5},
+                  {"reaction": "C -> A + B", "rate": 0.351}],
+}
+
+
+def lattice_from_dict(spec: Mapping[str, Any]) -> geo.Lattice:
+    """A lattice from its YAML form.
+
+    ``kind``: ``box`` (``shape``, ``spacing`` or ``extent`` = box edge along x),
+    ``sphere`` (``radius``), ``capsule`` (``radius``, ``length``, ``axis``) or
+    ``masks`` (``masks: {region: path/to/mask.npy}``, ``background``). Sizes in
+    metres; ``periodic``: a bool or one per axis; ``membrane`` (region name or
+    null) and ``membrane_thickness`` (sites) for cells.
+    """
+    if not isinstance(spec, Mapping):
+        raise ValueError("'geometry' must be a mapping with a 'kind'")
+    spec = dict(spec)
+    kind = spec.pop("kind", "box")
+    shape = spec.pop("shape", None)
+    spacing = spec.pop("spacing", None)
+    extent = spec.pop("extent", None)
+    if kind != "masks":
+        if shape is None:
+            raise ValueError(f"geometry {kind!r} needs 'shape' (sites per axis)")
+        shape = [int(s) for s in shape]
+        if spacing is None:
+            if extent is None:
+                raise ValueError("geometry needs 'spacing' (site edge, m) or 'extent' "
+                                 "(lattice edge along x, m)")
+            spacing = float(extent) / shape[0]
+    periodic = spec.pop("periodic", kind == "box")
+    try:
+        if kind == "box":
+            return geo.box(shape, float(spacing), periodic=periodic, **spec)
+        if kind == "sphere":
+            return geo.sphere(shape, float(spacing), float(spec.pop("radius")),
+                              periodic=periodic, **spec)
+        if kind == "capsule":
+            return geo.capsule(shape, float(spacing), float(spec.pop("radius")),
+                               float(spec.pop("length")), periodic=periodic, **spec)
+        if kind == "masks":
+            masks = {name: np.load(Path(path)) for name, path in spec.pop("masks").items()}
+            return geo.from_masks(masks, float(spacing), periodic=periodic, **spec)
+    except KeyError as error:
+        raise ValueError(f"geometry {kind!r} needs {error.args[0]!r}") from error
+    except TypeError as error:
+        raise ValueError(f"geometry {kind!r}: {error}") from error
+    raise ValueError(f"unknown geometry kind {kind!r}; use box, sphere, capsule or masks")
+
+
+def load_model(spec: Mapping[str, Any] | str) -> tuple[RDMEModel, geo.Lattice]:
+    """Model and lattice from a mapping (or a YAML file path) with ``geometry``."""
+    if isinstance(spec, (str, Path)):
+        import yaml
+        path = Path(spec)
+        if not path.is_file():
+            raise ValueError(f"model file {str(path)!r} not found")
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(spec, Mapping) or "geometry" not in spec:
+        raise ValueError("an RDME model needs 'geometry', 'species' and 'reactions'")
+    lattice = lattice_from_dict(spec["geometry"])
+    model = model_from_dict(spec)
+    model.validate(lattice.regions)
+    return model, lattice
+
+
+class RDME(GreyboxProcess):
+    """Lattice reaction-diffusion master equation (Lattice Microbes class) with counts per region."""
+
+    config_schema = {
+        "model": {"_type": "quote", "_default": {}},
+        "dt": {"_type": "float", "_default": 0.0},
+        "hop_probability": {"_type": "float", "_default": 0.25},
+        "splitting": {"_type": "string", "_default": "strang"},
+        "n_replicas": {"_type": "integer", "_default": 1},
+        "count_dtype": {"_type": "string", "_default": "auto"},
+        "seed": {"_type": "integer", "_default": 0},
+        "emit_lattice": {"_type": "boolean", "_default": False},
+        "dtype": {"_type": "string", "_default": "float64"},
+    }
+
+    def initialize(self, config):
+        cfg = self.config
+        if cfg["splitting"] not in SPLITTINGS:
+            raise ValueError(f"splitting must be one of {SPLITTINGS}, got {cfg['splitting']!r}")
+        if cfg["dtype"] not in ("float64", "float32"):
+            raise ValueError(f"dtype must be 'float64' or 'float32', got {cfg['dtype']!r}")
+        if cfg["n_replicas"] < 1:
+            raise ValueError(f"n_replicas must be >= 1, got {cfg['n_replicas']}")
+        if not 0 < cfg["hop_probability"] <= 0.5:
+            raise ValueError("hop_probability (used to choose dt when dt is 0) must lie in "
+                             f"(0, 0.5], got {cfg['hop_probability']}")
+        if cfg["dt"] < 0:
+            raise ValueError(f"dt must be >= 0 s (0: choose from hop_probability), got {cfg['dt']}")
+        self.model, self.lattice = load_model(cfg["model"] or B1_MODEL)
+        self.compiled = self.model.compile(self.lattice)
+        self.shape = (cfg["n_replicas"], len(self.lattice.regions), self.compiled.n_species)
+        self._x64 = cfg["dtype"] == "float64"
+        self._kernels = {}
+        if cfg["dt"] > 0:
+            self._kernel(cfg["dt"])   # fail early on an unstable time step
+        counts = self.model.initial_counts(self.lattice, cfg["n_replicas"], seed=cfg["seed"])
+        self._initial_max = int(counts.max()) if counts.size else 0
+        kernel = self._kernel(self._dt_max())
+        with jax.enable_x64(self._x64):
+            self._state = kernel.init(jax.random.key(cfg["seed"]), counts)
+            self._written = np.asarray(kernel.region_counts(self._state.counts), np.float64)
+
+    # -- time steps ---------------------------------------------------------------------
+    def _dt_max(self) -> float:
+        if self.config["dt"] > 0:
+            return float(self.config["dt"])
+        limit = max_stable_tau(self.compiled, self.lattice, self.config["splitting"],
+                               p_max=self.config["hop_probability"])
+        return limit if math.isfinite(limit) else 1.0
+
+    def _kernel(self, tau: float):
+        key = float(tau)
+        if key not in self._kernels:
+            with jax.enable_x64(self._x64):
+                import jax.numpy as jnp
+                self._kernels[key] = rdme(
+                    self.compiled, self.lattice, tau=key, splitting=self.config["splitting"],
+                    count_dtype=self.config["count_dtype"],
+                    initial_max=getattr(self, "_initial_max", 0),
+                    float_dtype=jnp.float64 if self._x64 else jnp.float32)
+        return self._kernels[key]
+
+    def _steps(self, interval: float) -> tuple[int, float]:
+        dt = self.config["dt"]
+        if dt > 0:
+            n = interval / dt
+            if n < 0.5 or not math.isclose(n, round(n), rel_tol=1e-9, abs_tol=1e-9):
+                raise ValueError(f"the RDME interval {interval} is not a whole number of steps "
+                                 f"of dt={dt}; set the interval to a multiple of dt or dt=0")
+            return int(round(n)), dt
+        n = max(1, math.ceil(interval / self._dt_max() - 1e-9))
+        return n, interval / n
+
+    # -- ports --------------------------------------------------------------------------
+    def inputs(self):
+        return {"region_counts": array_port(self.shape)}
+
+    def outputs(self):
+        ports = {"region_counts": array_port(self.shape)}
+        if self.config["emit_lattice"]:
+            ports["lattice"] = array_port((self.config["n_replicas"], self.compiled.n_species)
+                                          + self.lattice.shape)
+        return ports
+
+    def initial_state(self):
+        state = {"region_counts": self._written.copy()}
+        if self.config["emit_lattice"]:
+            state["lattice"] = np.asarray(self._state.counts, np.float64)
+        return state
+
+    def port_metadata(self):
+        coords = {"replica": np.arange(self.shape[0]), "region": np.array(self.lattice.regions),
+                  "species": np.array(self.compiled.species)}
+        meta = {"region_counts": {"dims": ("replica", "region", "species"), "coords": coords,
+                                  "units": "", "long_name": "molecules per region (count)"}}
+        if self.config["emit_lattice"]:
+            meta["lattice"] = {"dims": ("replica", "species", "x", "y", "z")[:2 + self.lattice.ndim],
+                               "coords": {k: coords[k] for k in ("replica", "species")},
+                               "units": "", "long_name": "molecules per site (count)"}
+        return meta
+
+    # -- coupling -----------------------------------------------------------------------
+    def _apply_external(self, change: np.ndarray):
+        """Add/remove particles so the lattice's region counts change by ``change``."""
+        key, sub = jax.random.split(jax.random.wrap_key_data(self._state.key))
+        seed = np.asarray(jax.random.key_data(sub)).astype(np.uint64)
+        rng = np.random.default_rng([int(s) for s in seed])
+        whole = np.floor(change)
+        frac = change - whole
+        steps = (whole + (rng.random(change.shape) < frac)).astype(np.int64)
+        counts = np.asarray(self._state.counts).astype(np.int64)
+        flat_types = self.lattice.site_types.ravel()
+        for r, g, s in zip(*np.nonzero(steps)):
+            sites = np.flatnonzero(flat_types == g)
+            field = counts[r, s].reshape(-1)
+            k = int(steps[r, g, s])
+            if k > 0:
+                np.add.at(field, sites[rng.integers(0, sites.size, size=k)], 1)
+            else:
+                have = field[sites]
+                if -k > have.sum():
+                    raise SimulationError(
+                        f"RDME coupling: a process removed {-k} {self.compiled.species[s]!r} "
+                        f"from region {self.lattice.regions[g]!r} of replica {r}, which holds "
+                        f"{int(have.sum())}")
+                field[sites] = have - rng.multivariate_hypergeometric(have, -k)
+        limit = np.iinfo(self._state.counts.dtype).max
+        if counts.max(initial=0) > limit:
+            raise SimulationError(f"RDME coupling: a site count exceeds {limit} "
+                                  f"({self._state.counts.dtype}); use a wider count_dtype")
+        self._state = type(self._state)(
+            counts=jax.numpy.asarray(counts.astype(self._state.counts.dtype)),
+            key=jax.random.key_data(key), error=self._state.error, steps=self._state.steps)
+
+    def update(self, state, interval):
+        store = np.asarray(state["region_counts"], dtype=np.float64)
+        if store.shape != self.shape:
+            raise ValueError(f"store 'region_counts' has shape {store.shape}, the RDME expects "
+                             f"{self.shape} (replicas x regions x species)")
+        with jax.enable_x64(self._x64):
+            change = store - self._written
+            if np.any(np.abs(change) > 1e-9):
+                self._apply_external(change)
+            n_steps, dt = self._steps(interval)
+            kernel = self._kernel(dt)
+            advanced = kernel.step(self._state, n_steps)
+            check_errors(advanced)
+            self._state = advanced
+            new = np.asarray(kernel.region_counts(advanced.counts), np.float64)
+        self._written = new
+        update = {"region_counts": new - store}
+        if self.config["emit_lattice"]:
+            lattice = np.asarray(advanced.counts, np.float64)
+            previous = np.asarray(state.get("lattice", np.zeros_like(lattice)), np.float64)
+            update["lattice"] = lattice - previous
+        return update
+
+
+class RegionODE(GreyboxProcess):
+    """Well-mixed mass-action ODE on the counts of one region of an RDME (hybrid coupling)."""
+
+    config_schema = {
+        "species": {"_type": "list[string]", "_default": []},
+        "regions": {"_type": "list[string]", "_default": []},
+        "region": {"_type": "string", "_default": ""},
+        "n_replicas": {"_type": "integer", "_default": 1},
+        "reactions": {"_type": "quote", "_default": []},
+        "substeps": {"_type": "integer", "_default": 10},
+    }
+
+    def initialize(self, config):
+        cfg = self.config
+        self.species = list(cfg["species"])
+        self.regions = list(cfg["regions"])
+        if not self.species or not self.regions:
+            raise ValueError("RegionODE needs the RDME's 'species' and 'regions' lists (in the "
+                             "RDME's order) to address its store")
+        if cfg["region"] not in self.regions:
+            raise ValueError(f"region {cfg['region']!r} is not one of {self.regions}")
+        if cfg["substeps"] < 1:
+            raise ValueError(f"substeps must be >= 1, got {cfg['substeps']}")
+        self.region = self.regions.index(cfg["region"])
+        self.shape = (int(cfg["n_replicas"]), len(self.regions), len(self.species))
+        self.reactions = []
+        for item in cfg["reactions"] or []:
+            if not isinstance(item, Mapping) or "reaction" not in item or "rate" not in item:
+                raise ValueError(f"each reaction needs 'reaction' and 'rate', got {item!r}")
+            reactants, products = parse_reaction(str(item["reaction"]))
+            for name in reactants + products:
+                if name not in self.species:
+                    raise ValueError(f"reaction {item['reaction']!r} uses unknown species "
+                                     f"{name!r}; known: {self.species}")
+            rate = float(item["rate"])
+            if not (math.isfinite(rate) and rate >= 0):
+                raise ValueError(f"reaction {item['reaction']!r}: rate must be >= 0, got {rate}")
+            change = np.zeros(len(self.species))
+            for name in reactants:
+                change[self.species.index(name)] -= 1
+            for name in products:
+                change[self.species.index(name)] += 1
+            self.reactions.append(([self.species.index(n) for n in reactants], rate, change))
+
+    def inputs(self):
+        return {"region_counts": array_port(self.shape)}
+
+    def outputs(self):
+        return {"region_counts": array_port(self.shape)}
+
+    def port_metadata(self):
+        return {"region_counts": {"dims": ("replica", "region", "species"),
+                                  "coords": {"region": np.array(self.regions),
+                                             "species": np.array(self.species)}}}
+
+    def _rhs(self, x):
+        """Mass action in molecule counts: rates in molecules/s, 1/s, 1/(molecule s)."""
+        dx = np.zeros_like(x)
+        for reactants, rate, change in self.reactions:
+            flux = np.full(x.shape[0], rate)
+            for i in reactants:
+                flux = flux * x[:, i]
+            dx += flux[:, None] * change[None, :]
+        return dx
+
+    def update(self, state, interval):
+        counts = np.asarray(state["region_counts"], dtype=np.float64)
+        x = counts[:, self.region, :].copy()
+        h = interval / self.config["substeps"]
+        for _ in range(self.config["substeps"]):   # classical RK4
+            k1 = self._rhs(x)
+            k2 = self._rhs(x + h / 2 * k1)
+            k3 = self._rhs(x + h / 2 * k2)
+            k4 = self._rhs(x + h * k3)
+            x = np.maximum(x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4), 0.0)
+        delta = np.zeros_like(counts)
+        delta[:, self.region, :] = x - counts[:, self.region, :]
+        return {"region_counts": delta}
