@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 from .base import GreyboxProcess
 

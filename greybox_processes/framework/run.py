@@ -119,7 +119,9 @@ def _run_vivarium(document, core, time, stores, progress):
 
 
 def run(spec, time: float, *, engine: str = "pbg", params: Mapping[str, Any] | None = None,
-        overrides: Mapping[str, Any] | None = None, out=None, progress: bool = True, core=None):
+        overrides: Mapping[str, Any] | None = None,
+        interventions: Mapping[str, Any] | None = None, out=None, progress: bool = True,
+        core=None):
     """Run a composite for ``time`` and return its trajectories as an xarray Dataset.
 
     Parameters
@@ -127,7 +129,8 @@ def run(spec, time: float, *, engine: str = "pbg", params: Mapping[str, Any] | N
     spec : path to a YAML spec, a ``CompositeSpec`` or a document ``{'state': ...}``.
     time : simulated time to run (in the processes' time units).
     engine : ``'pbg'`` (process-bigraph) or ``'vivarium'`` (vivarium-core).
-    params, overrides : see :func:`~greybox_processes.framework.spec.build_document`.
+    params, overrides, interventions : see
+        :func:`~greybox_processes.framework.spec.build_document`.
     out : optional path of a zarr store to write the Dataset to.
     progress : show a tqdm progress bar.
 
@@ -144,7 +147,8 @@ def run(spec, time: float, *, engine: str = "pbg", params: Mapping[str, Any] | N
     if not (isinstance(time, (int, float)) and time > 0 and math.isfinite(time)):
         raise ValueError(f"time must be a positive number, got {time!r}")
     core = core if core is not None else default_core()
-    document = build_document(spec, params=params, overrides=overrides, core=core, validate=False)
+    document = build_document(spec, params=params, overrides=overrides,
+                              interventions=interventions, core=core, validate=False)
     source = getattr(spec, "source_file", None) or (str(spec) if not isinstance(spec, Mapping)
                                                      and not hasattr(spec, "to_document") else None)
     instances = validate_document(document, core=core, file=source)

@@ -119,8 +119,26 @@ def load_spec(path):
             raise SpecError(f"parameter {key!r} must be a mapping with a 'default'", file=path,
                             path=("parameters", key),
                             fix=f"write `{key}: {{type: float, default: ...}}`")
-    spec = CompositeSpec.from_file(path)
+    interventions = raw.pop("interventions", None) or {}
+    if not isinstance(interventions, dict):
+        raise SpecError("'interventions' must map a process path to a list of interventions",
+                        file=path, path=("interventions",),
+                        fix="write `interventions: {fields: [{target: config.D, factor: 2, "
+                            "profile: pulse, start: 1, end: 2}]}`")
+    raw.setdefault("id", f"{path.stem}.{raw['name']}")
+    try:
+        spec = CompositeSpec.from_dict({k: v for k, v in raw.items()
+                                        if k in CompositeSpec.__dataclass_fields__})
+    except (TypeError, ValueError) as error:
+        raise SpecError(str(error), file=path, fix="see composites/grn_cells.yaml for the format"
+                        ) from error
+    unknown = sorted(set(raw) - set(CompositeSpec.__dataclass_fields__))
+    if unknown:
+        raise SpecError(f"unknown top-level key(s) {unknown}", file=path, path=(unknown[0],),
+                        fix="top-level keys are name, description, parameters, state, emitters, "
+                            "interventions (and the other CompositeSpec fields)")
     spec.source_file = str(path)
+    spec.interventions = interventions
     return spec
 
 
@@ -181,7 +199,8 @@ def apply_overrides(state: dict, overrides: Mapping[str, Any] | None, *, file=No
 
 
 def build_document(spec, *, params: Mapping[str, Any] | None = None,
-                   overrides: Mapping[str, Any] | None = None, core=None,
+                   overrides: Mapping[str, Any] | None = None,
+                   interventions: Mapping[str, Any] | None = None, core=None,
                    validate: bool = True) -> dict:
     """A validated composite document from a spec (a CompositeSpec, a path or a dict).
 
@@ -190,6 +209,9 @@ def build_document(spec, *, params: Mapping[str, Any] | None = None,
     spec : CompositeSpec, path to a YAML/JSON spec, or a document ``{'state': ...}``.
     params : values for the spec's declared ``parameters`` (``${name}`` placeholders).
     overrides : dotted-path overrides of the state tree, applied after ``params``.
+    interventions : ``{process path: [intervention, ...]}`` (scheduled, pulse or loop
+        changes of a process parameter, see :mod:`.interventions`), added to those of
+        the spec's top-level ``interventions:``.
     core : a process-bigraph core; default ``allocate_core(strict=True)``.
     """
     from process_bigraph import CompositeSpec
@@ -218,6 +240,19 @@ def build_document(spec, *, params: Mapping[str, Any] | None = None,
         _check_document_shape(spec)
         document = {**spec}
     document["state"] = apply_overrides(document["state"], overrides, file=file)
+    planned = {}
+    for source in (getattr(spec, "interventions", None) or {}, interventions or {}):
+        for target, entries in source.items():
+            planned.setdefault(target, []).extend(entries)
+    if planned:
+        from .interventions import with_interventions
+
+        try:
+            document = with_interventions(document, planned)
+        except (ValueError, TypeError, KeyError) as error:
+            raise SpecError(str(error), file=file, path=("interventions",),
+                            fix="name a process of the composite and give each intervention a "
+                                "target, a value or factor, and its timing") from error
     if validate:
         validate_document(document, core=core, file=file)
     return document

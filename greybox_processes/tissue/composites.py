@@ -1,0 +1,95 @@
+"""Python builders of the tissue composites (the same documents as ``composites/tissue*.yaml``).
+
+* :func:`tissue`: cells of SERGIO DS1's 9 types in a box, each with its GRN
+  and proteins, moving, cycling, dividing and dying
+  (:class:`~greybox_processes.tissue.process.Tissue`), with
+  two chemicals: ``A`` (protein of gene 0, secreted) which activates the master
+  regulator gene 17 of the cells that sense it, and ``B`` (protein of gene 2,
+  secreted) which decays in the fields. ``dim=3`` is ``tissue.yaml``, ``dim=2``
+  is ``tissue_2d.yaml``.
+* :func:`fields_pulse`: a chemical released in the middle of a grid of fields,
+  diffusing and decaying (the NEXUS figure 4 scenario for interventions on D).
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+__all__ = ["tissue", "fields_pulse", "CELL_STORES"]
+
+CELL_STORES = ("position", "force", "volume", "radius", "mass", "cell_type", "phase", "clock",
+               "chem")
+
+
+def _wires(ports, store):
+    return {p: [store, p] for p in ports}
+
+
+def tissue(*, dim: int = 3, cells_per_type: int = 8, initial_per_type: int = 2,
+           interval: float = 1.0, seed: int = 0, noise: str = "dpd",
+           tissue_config: Mapping[str, Any] | None = None) -> dict:
+    """A DS1 tissue with two secreted chemicals (``dim`` 3: a 24^3 box, 2: a 24^2 square).
+
+    Parameters
+    ----------
+    dim : 3 (``tissue.yaml``) or 2 (``tissue_2d.yaml``).
+    cells_per_type : the capacity (slots) per cell type.
+    initial_per_type : live cells of each type at the start.
+    interval : how often the processes exchange with the stores (both the same).
+    noise : SERGIO noise of the GRNs ('sp', 'spd', 'dpd').
+    seed : the random seed (a run is reproducible bit for bit).
+    tissue_config : extra or replacing config values.
+    """
+    if dim not in (2, 3):
+        raise ValueError(f"dim must be 2 or 3, got {dim}")
+    domain = [24.0] * dim
+    config = {
+        "domain": domain, "field_shape": [6] * dim,
+        "chemicals": ["A", "B"], "reactions": ["B -> : 0.05"],
+        "diffusion": [2.0, 1.0], "permeability": [0.2, 0.2], "boundary": "closed",
+        "reaction_mode": "poisson", "dt": 0.05, "seed": seed,
+        "n_types": 9, "capacity_per_type": cells_per_type, "initial_per_type": initial_per_type,
+        "attraction": [0.5], "repulsion": [2.0], "drift": [0.5], "random_force": [0.05],
+        "t_interphase": [12.0], "t_interphase_sd": [1.0], "t_mitosis": [1.0],
+        "t_mitosis_sd": [0.1], "growth_rate": [0.0578], "birth_volume": [1.0],
+        "apoptosis_rate": [0.002, 0.002], "necrosis_rate": [0.0005, 0.0005],
+        "grn_network": "DS1", "grn_noise": noise, "grn_dt": 0.01,
+        "secrete": ["0:A", "2:B"], "sense": ["A:17"],
+    }
+    config.update(tissue_config or {})
+    ports = CELL_STORES + ("mrna", "protein")
+    return {
+        "state": {
+            "cells": {},
+            "fields": {},
+            "tissue": {
+                "_type": "process", "address": "local:Tissue", "config": config,
+                "interval": interval,
+                "inputs": {**_wires(ports, "cells"), "amount": ["fields", "amount"]},
+                "outputs": {**_wires(ports, "cells"), "amount": ["fields", "amount"]},
+            },
+        }
+    }
+
+
+def fields_pulse(*, diffusion: float = 1.0, decay: float = 0.05, n: int = 21,
+                 spacing: float = 1.0, amount: float = 100.0, dt: float = 0.05,
+                 interval: float = 0.5, interventions=None) -> dict:
+    """Fields only: ``amount`` of ``A`` released in the centre of an ``n x n`` grid.
+
+    ``A`` diffuses (``diffusion``) and decays (``decay``, deterministic); the
+    centre concentration falls as the chemical spreads. ``interventions`` (a
+    list of intervention mappings on the Fields config, e.g. on
+    ``diffusion``) wraps the process in ``Intervened``.
+    """
+    config = {"domain": [n * spacing] * 2, "field_shape": [n, n], "chemicals": ["A"],
+              "reactions": [f"A -> : {decay}"], "reaction_mode": "deterministic",
+              "diffusion": [diffusion], "boundary": "closed", "initial_conc": [0.0],
+              "initial_pulse": [amount], "dt": dt}
+    node = {"_type": "process", "address": "local:Fields", "config": config,
+            "interval": interval, "inputs": {"amount": ["fields", "amount"]},
+            "outputs": {"amount": ["fields", "amount"]}}
+    if interventions:
+        node["address"] = "local:Intervened"
+        node["config"] = {"process": "local:Fields", "config": config,
+                          "interventions": list(interventions)}
+    return {"state": {"fields": {}, "diffusion": node}}

@@ -1,0 +1,532 @@
+"""Tissue and Fields processes: thin process-bigraph adapters of :mod:`.kernel`.
+
+``Tissue`` holds the cells of a tissue in array stores of a fixed capacity
+(``n_types * capacity_per_type`` slots, one block per cell type, as the GRN
+process lays out its cells), with ``cells/phase`` telling which slots hold a
+live cell, and the chemical fields in ``fields/amount``. Each update starts
+from what the stores hold (positions, volumes, phases, chemicals, fields),
+advances ``interval / dt`` kernel steps in one jitted ``lax.scan`` and returns
+the changes as deltas. Per-cell cycle parameters and the random key live in
+the instance (seeded by ``seed``), so two instances with one seed give one
+trajectory in either engine.
+
+Coupling with a GRN (``grn_network``, e.g. ``'DS1'``): each cell carries the
+SERGIO GRN + protein state of :mod:`greybox_processes.grn.kernel` in the
+``mrna``/``protein`` stores (the GRN process's stores and layout). Each update
+first advances every live cell's GRN over the interval (the GRN kernel's
+``step_fn`` with ``rate_scale``), then the tissue. One process runs both, in
+sequence, because a division must copy the mother's rows into a free slot and
+a death must clear them, which two processes adding deltas to one store in
+the same interval cannot do consistently. Free slots hold zeros and get
+``rate_scale = 0``, so they stay zero. ``secrete: ["g:A"]`` makes gene ``g``'s
+protein the cell's content of field chemical ``A`` (amount = protein x
+volume), so it leaks into the fields and back by exchange; ``sense: ["A:g"]``
+makes the field concentration of ``A`` at a cell scale the production of gene
+``g`` by ``1 + sense_gain * C^n/(sense_k^n + C^n)``.
+
+``Fields`` is the field part alone (diffusion and reactions on a grid).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..framework.base import GreyboxProcess
+from ..framework.ports import array_port
+from . import cycle as cyc
+from .kernel import TissueParams, advance, check_errors, make_tissue, place_cells
+
+__all__ = ["Tissue", "Fields", "tissue_params_from_config"]
+
+_CELL_PORTS = ("position", "force", "volume", "radius", "mass", "cell_type", "phase", "clock",
+               "chem")
+
+_PER_TYPE = ("attraction", "repulsion", "drift", "random_force", "t_interphase",
+             "t_interphase_sd", "t_mitosis", "t_mitosis_sd", "growth_rate", "growth_rate_sd",
+             "size_target", "size_target_sd", "birth_volume", "density", "decomposition_rate")
+
+
+def _floats(default):
+    return {"_type": "list[float]", "_default": list(default)}
+
+
+_FIELD_SCHEMA = {
+    "domain": _floats([20.0, 20.0, 20.0]),
+    "field_shape": {"_type": "list[integer]", "_default": [4, 4, 4]},
+    "field_spacing": _floats([]),
+    "chemicals": {"_type": "list[string]", "_default": []},
+    "reactions": {"_type": "list[string]", "_default": []},
+    "diffusion": _floats([0.0]),
+    "boundary": {"_type": "string", "_default": "closed"},
+    "boundary_conc": _floats([0.0]),
+    "reaction_mode": {"_type": "string", "_default": "poisson"},
+    "initial_conc": _floats([0.0]),
+    "dt": {"_type": "float", "_default": 0.05},
+    "seed": {"_type": "integer", "_default": 0},
+    "dtype": {"_type": "string", "_default": "float64"},
+}
+
+
+def _per_chem(values, n_chem, name):
+    values = list(values)
+    if len(values) == 1:
+        return values * n_chem
+    if len(values) != n_chem:
+        raise ValueError(f"{name} must give one value, or one per chemical ({n_chem}), "
+                         f"got {values}")
+    return values
+
+
+def _per_type(values, n_types, name):
+    values = list(values)
+    if len(values) == 1:
+        return values * n_types
+    if len(values) != n_types:
+        raise ValueError(f"{name} must give one value, or one per cell type ({n_types}), "
+                         f"got {values}")
+    return values
+
+
+def _check_dtype(name):
+    if name not in ("float64", "float32"):
+        raise ValueError(f"dtype must be 'float64' or 'float32', got {name!r}")
+    return jnp.float64 if name == "float64" else jnp.float32
+
+
+def tissue_params_from_config(cfg, *, cells=True, dtype=jnp.float64) -> TissueParams:
+    """TissueParams from a Tissue (or Fields, ``cells=False``) process config."""
+    chemicals = list(cfg["chemicals"])
+    n_chem = len(chemicals)
+    domain = list(cfg["domain"])
+    for d in _per_chem(cfg["diffusion"], n_chem, "diffusion") if n_chem else []:
+        if d < 0:
+            raise ValueError(f"diffusion constants must be >= 0, got {cfg['diffusion']}")
+    values = {}
+    if n_chem:
+        values["diffusion"] = _per_chem(cfg["diffusion"], n_chem, "diffusion")
+        values["boundary_conc"] = _per_chem(cfg["boundary_conc"], n_chem, "boundary_conc")
+    kwargs = dict(dim=len(domain), dt=cfg["dt"], domain=domain,
+                  field_shape=list(cfg["field_shape"]),
+                  field_spacing=list(cfg["field_spacing"]) or None, boundary=cfg["boundary"],
+                  reaction_mode=cfg["reaction_mode"], chemicals=chemicals,
+                  reactions=list(cfg["reactions"]), dtype=dtype)
+    if not cells:
+        return TissueParams.create(n_types=1, mechanics=False, cycle=False, exchange_on=False,
+                                   **kwargs, **values)
+    n_types = cfg["n_types"]
+    for name in _PER_TYPE:
+        values[name] = _per_type(cfg[name], n_types, name)
+    for name in ("apoptosis_rate", "necrosis_rate"):
+        v = list(cfg[name])
+        if len(v) == 2 * n_types and n_types != 1:
+            v = np.asarray(v).reshape(n_types, 2)
+        values[name] = v
+    if n_chem:
+        values["permeability"] = _per_chem(cfg["permeability"], n_chem, "permeability")
+    values.update(mobility=cfg["mobility"], inheritance=cfg["inheritance"],
+                  division_noise=cfg["division_noise"])
+    if cfg["max_displacement"] > 0:
+        values["max_displacement"] = cfg["max_displacement"]
+    return TissueParams.create(
+        n_types=n_types, size_rule=cfg["size_rule"], n_groups=n_types,
+        cutoff=cfg["cutoff"] or None, max_per_bin=cfg["max_per_bin"],
+        mechanics=cfg["mechanics"], cycle=cfg["cycle"], diffusion_on=cfg["diffusion_on"],
+        exchange_on=cfg["exchange_on"], **kwargs, **values)
+
+
+def _pairs(entries, left_kind, right_kind):
+    out = []
+    for entry in entries:
+        left, sep, right = str(entry).partition(":")
+        if not sep:
+            raise ValueError(f"{entry!r} must read '<{left_kind}>:<{right_kind}>'")
+        out.append((left.strip(), right.strip()))
+    return out
+
+
+class _FieldPorts:
+    def _field_ports(self):
+        shape = (len(self.config["chemicals"]),) + tuple(self.params.field_shape)
+        return {"amount": array_port(shape)}
+
+    def _field_metadata(self):
+        dims = ("chemical",) + tuple(f"field_{a}" for a in "xyz"[:self.params.dim])
+        coords = {"chemical": np.asarray(self.config["chemicals"], dtype=str)}
+        for a, (n, h) in enumerate(zip(self.params.field_shape, self.params.field_spacing)):
+            coords[dims[a + 1]] = (np.arange(n) + 0.5) * h
+        return {"dims": dims, "coords": coords, "units": "",
+                "long_name": "amount of each chemical in each field"}
+
+    def _n_steps(self, interval):
+        dt = self.config["dt"]
+        n = interval / dt
+        if n < 0.5 or not math.isclose(n, round(n), rel_tol=1e-9, abs_tol=1e-9):
+            raise ValueError(f"the process interval {interval} is not a whole number of steps of "
+                             f"dt={dt}; set the interval to a multiple of dt")
+        return int(round(n))
+
+    def _current_params(self):
+        """Parameters from the current config (interventions may have changed it)."""
+        snapshot = repr(sorted((k, repr(v)) for k, v in self.config.items()))
+        if snapshot != self._params_snapshot:
+            with jax.enable_x64(self._x64):
+                new = self._build_params()
+            if jax.tree_util.tree_structure(new) != jax.tree_util.tree_structure(self.params):
+                raise ValueError("an intervention changed a structural setting (shapes, "
+                                 "chemicals, switches); only numerical parameters may change "
+                                 "during a run")
+            self.params = new
+            self._params_snapshot = snapshot
+        return self.params
+
+
+class Fields(_FieldPorts, GreyboxProcess):
+    """Chemical fields on a grid: mass-conserving flux-limited diffusion and order 0-2 reactions."""
+
+    config_schema = {**_FIELD_SCHEMA, "chemicals": {"_type": "list[string]", "_default": ["A"]},
+                     "initial_pulse": _floats([0.0])}
+
+    def initialize(self, config):
+        cfg = self.config
+        self._dtype = _check_dtype(cfg["dtype"])
+        self._x64 = cfg["dtype"] == "float64"
+        if not cfg["chemicals"]:
+            raise ValueError("Fields needs at least one chemical: set 'chemicals', e.g. ['A']")
+        with jax.enable_x64(self._x64):
+            self.params = self._build_params()
+            init_fn, _ = make_tissue(self.params)
+            n_chem = len(cfg["chemicals"])
+            conc = np.asarray(_per_chem(cfg["initial_conc"], n_chem, "initial_conc"))
+            shape = (n_chem,) + tuple(self.params.field_shape)
+            fields = np.broadcast_to(conc.reshape((n_chem,) + (1,) * self.params.dim)
+                                     * self.params.field_volume, shape).copy()
+            pulse = np.asarray(_per_chem(cfg["initial_pulse"], n_chem, "initial_pulse"))
+            fields[(slice(None),) + tuple(n // 2 for n in self.params.field_shape)] += pulse
+            self._state = init_fn(jax.random.key(cfg["seed"]), jnp.zeros((0, self.params.dim)),
+                                  jnp.zeros((0,), jnp.int32), fields=fields)
+        self._params_snapshot = repr(sorted((k, repr(v)) for k, v in cfg.items()))
+        self._initial = np.asarray(self._state.fields, dtype=np.float64)
+
+    def _build_params(self):
+        return tissue_params_from_config(self.config, cells=False, dtype=self._dtype)
+
+    def inputs(self):
+        return self._field_ports()
+
+    def outputs(self):
+        return self._field_ports()
+
+    def initial_state(self):
+        return {"amount": self._initial.copy()}
+
+    def port_metadata(self):
+        return {"amount": self._field_metadata()}
+
+    def update(self, state, interval):
+        amount = np.asarray(state["amount"], dtype=np.float64)
+        with jax.enable_x64(self._x64):
+            params = self._current_params()
+            s = dataclasses.replace(self._state, fields=jnp.asarray(amount, self._dtype))
+            s = advance(params, s, n_steps=self._n_steps(interval))
+            check_errors(s)
+            new = np.asarray(s.fields, dtype=np.float64)
+        self._state = s
+        return {"amount": new - amount}
+
+
+class Tissue(_FieldPorts, GreyboxProcess):
+    """Lattice-free tissue (NEXUS): cell forces, cycle, division and death, fields and exchange."""
+
+    config_schema = {
+        **_FIELD_SCHEMA,
+        "n_types": {"_type": "integer", "_default": 1},
+        "capacity_per_type": {"_type": "integer", "_default": 64},
+        "initial_per_type": {"_type": "integer", "_default": 8},
+        "initial_spacing": {"_type": "float", "_default": 0.0},
+        "synchronized": {"_type": "boolean", "_default": False},
+        "size_rule": {"_type": "string", "_default": "timer"},
+        "attraction": _floats([0.5]),
+        "repulsion": _floats([10.0]),
+        "drift": _floats([0.5]),
+        "random_force": _floats([0.05]),
+        "mobility": {"_type": "float", "_default": 1.0},
+        "max_displacement": {"_type": "float", "_default": 0.0},
+        "cutoff": {"_type": "float", "_default": 0.0},
+        "max_per_bin": {"_type": "integer", "_default": 16},
+        "t_interphase": _floats([10.0]),
+        "t_interphase_sd": _floats([1.0]),
+        "t_mitosis": _floats([1.0]),
+        "t_mitosis_sd": _floats([0.1]),
+        "growth_rate": _floats([math.log(2.0) / 10.0]),
+        "growth_rate_sd": _floats([0.0]),
+        "size_target": _floats([1.0]),
+        "size_target_sd": _floats([0.1]),
+        "birth_volume": _floats([1.0]),
+        "density": _floats([1.0]),
+        "apoptosis_rate": _floats([0.0, 0.0]),
+        "necrosis_rate": _floats([0.0, 0.0]),
+        "decomposition_rate": _floats([0.5]),
+        "inheritance": {"_type": "float", "_default": 0.5},
+        "division_noise": {"_type": "float", "_default": 0.0},
+        "permeability": _floats([0.0]),
+        "initial_cell_conc": _floats([0.0]),
+        "mechanics": {"_type": "boolean", "_default": True},
+        "cycle": {"_type": "boolean", "_default": True},
+        "diffusion_on": {"_type": "boolean", "_default": True},
+        "exchange_on": {"_type": "boolean", "_default": True},
+        "grn_network": {"_type": "string", "_default": ""},
+        "grn_noise": {"_type": "string", "_default": "dpd"},
+        "grn_q": {"_type": "float", "_default": 1.0},
+        "grn_decay": {"_type": "float", "_default": 0.8},
+        "grn_dt": {"_type": "float", "_default": 0.01},
+        "secrete": {"_type": "list[string]", "_default": []},
+        "sense": {"_type": "list[string]", "_default": []},
+        "sense_gain": {"_type": "float", "_default": 1.0},
+        "sense_k": {"_type": "float", "_default": 1.0},
+        "sense_hill": {"_type": "float", "_default": 2.0},
+    }
+
+    def initialize(self, config):
+        cfg = self.config
+        self._dtype = _check_dtype(cfg["dtype"])
+        self._x64 = cfg["dtype"] == "float64"
+        if cfg["n_types"] < 1 or cfg["capacity_per_type"] < 1:
+            raise ValueError("n_types and capacity_per_type must be >= 1")
+        if not 0 <= cfg["initial_per_type"] <= cfg["capacity_per_type"]:
+            raise ValueError(f"initial_per_type ({cfg['initial_per_type']}) must lie in "
+                             f"[0, capacity_per_type={cfg['capacity_per_type']}]: the capacity "
+                             "is too small; increase capacity_per_type")
+        chemicals = list(cfg["chemicals"])
+        self._setup_grn()
+        g = self.n_genes
+        self._secrete = [(int(a), chemicals.index(b) if b in chemicals else b)
+                         for a, b in _pairs(cfg["secrete"], "gene index", "chemical")]
+        self._sense = [(chemicals.index(a) if a in chemicals else a, int(b))
+                       for a, b in _pairs(cfg["sense"], "chemical", "gene index")]
+        for gene, chem in self._secrete:
+            if isinstance(chem, str):
+                raise ValueError(f"secrete names unknown chemical {chem!r}; chemicals are "
+                                 f"{chemicals}")
+            if not 0 <= gene < g:
+                raise ValueError(f"secrete gene index {gene} is outside [0, n_genes={g}); "
+                                 "set grn_network to couple a GRN")
+        for chem, gene in self._sense:
+            if isinstance(chem, str):
+                raise ValueError(f"sense names unknown chemical {chem!r}; chemicals are "
+                                 f"{chemicals}")
+            if not 0 <= gene < g:
+                raise ValueError(f"sense gene index {gene} is outside [0, n_genes={g}); "
+                                 "set grn_network to couple a GRN")
+        with jax.enable_x64(self._x64):
+            self.params = self._build_params()
+            p = self.params
+            init_fn, _ = make_tissue(p)
+            n_t, cap, n0 = cfg["n_types"], cfg["capacity_per_type"], cfg["initial_per_type"]
+            n = n_t * cap
+            self.n_cells = n
+            cell_type = np.repeat(np.arange(n_t), cap)
+            alive = np.tile(np.arange(cap) < n0, n_t)
+            key = jax.random.key(cfg["seed"])
+            k_pos, k_init = jax.random.split(key)
+            spacing = cfg["initial_spacing"] or 1.6 * float(
+                cyc.radius_of(jnp.asarray(max(cfg["birth_volume"])), p.dim))
+            first = place_cells(k_pos, n0 * n_t, p.domain, p.dim, spacing=spacing,
+                                dtype=self._dtype)
+            # the alive slots of type t take the positions t, t + n_types, ... (mixed types)
+            order = np.argsort(np.tile(np.arange(n0), n_t) * n_t + np.repeat(np.arange(n_t), n0),
+                               kind="stable")
+            pos = np.zeros((n, p.dim))
+            pos[np.flatnonzero(alive)] = np.asarray(first)[np.argsort(order)]
+            n_chem = p.n_chem
+            conc_c = np.asarray(_per_chem(cfg["initial_cell_conc"], n_chem, "initial_cell_conc")) \
+                if n_chem else np.zeros(0)
+            conc_f = np.asarray(_per_chem(cfg["initial_conc"], n_chem, "initial_conc")) \
+                if n_chem else np.zeros(0)
+            fields = np.broadcast_to(conc_f.reshape((n_chem,) + (1,) * p.dim)
+                                     * p.field_volume, (n_chem,) + p.field_shape)
+            if g:
+                grn0 = self._grn_init(jax.random.key(cfg["seed"] + 1))
+                extra = jnp.concatenate([grn0.mrna, grn0.protein], axis=1)
+                extra = jnp.where(jnp.asarray(alive)[:, None], extra, 0.0)
+                self._grn_key = grn0.key
+            else:
+                extra = jnp.zeros((n, 0), self._dtype)
+            state = init_fn(k_init, jnp.asarray(pos, self._dtype), cell_type, alive,
+                            fields=fields, synchronized=cfg["synchronized"], extra=extra)
+            chem = np.asarray(state.volume)[:, None] * conc_c[None, :]
+            self._state = dataclasses.replace(state, chem=jnp.asarray(chem, self._dtype))
+        self._params_snapshot = repr(sorted((k, repr(v)) for k, v in cfg.items()))
+        self.cell_types = cell_type
+
+    def _build_params(self):
+        return tissue_params_from_config(self.config, cells=True, dtype=self._dtype)
+
+    def _setup_grn(self):
+        cfg = self.config
+        self.n_genes = 0
+        if not cfg["grn_network"]:
+            return
+        from ..grn.kernel import GRNParams, grn_sde
+        from ..grn.process import load_network
+        net = load_network(cfg["grn_network"])
+        if net.n_cell_types != cfg["n_types"]:
+            raise ValueError(f"the GRN network {cfg['grn_network']!r} has {net.n_cell_types} "
+                             f"cell types but n_types is {cfg['n_types']}; set n_types to "
+                             f"{net.n_cell_types}")
+        self.network = net
+        self.n_genes = net.n_genes
+        types = np.repeat(np.arange(cfg["n_types"]), cfg["capacity_per_type"])
+        with jax.enable_x64(self._x64):
+            self.grn_params = GRNParams.from_network(net, types, decay=cfg["grn_decay"],
+                                                     q=cfg["grn_q"], dtype=self._dtype)
+            self._grn_init, self._grn_step = grn_sde(self.grn_params, noise=cfg["grn_noise"],
+                                                     dt=cfg["grn_dt"])
+
+    # ports -----------------------------------------------------------------------
+    def _cell_ports(self):
+        n, d = self.n_cells, self.params.dim
+        ports = {
+            "position": array_port((n, d)), "force": array_port((n, d)),
+            "volume": array_port((n,)), "radius": array_port((n,)), "mass": array_port((n,)),
+            "cell_type": array_port((n,)), "phase": array_port((n,)), "clock": array_port((n,)),
+            "chem": array_port((n, self.params.n_chem)),
+        }
+        return ports
+
+    def _gene_ports(self):
+        g = self.n_genes
+        if not g:
+            return {}
+        return {"mrna": array_port((self.n_cells, g)), "protein": array_port((self.n_cells, g))}
+
+    def inputs(self):
+        return {**self._cell_ports(), "amount": self._field_ports()["amount"],
+                **self._gene_ports()}
+
+    def outputs(self):
+        return self.inputs()
+
+    def _observables(self, s):
+        return {
+            "position": s.position, "force": s.force, "volume": s.volume, "radius": s.radius,
+            "mass": s.mass, "cell_type": s.cell_type, "phase": s.phase, "clock": s.clock,
+            "chem": s.chem, "amount": s.fields,
+        }
+
+    def initial_state(self):
+        out = {k: np.asarray(v, dtype=np.float64).copy()
+               for k, v in self._observables(self._state).items()}
+        if self.n_genes:
+            ext = np.asarray(self._state.extra, dtype=np.float64)
+            out["mrna"], out["protein"] = ext[:, :self.n_genes].copy(), ext[:, self.n_genes:].copy()
+        return out
+
+    def port_metadata(self):
+        cells = {"cell": np.arange(self.n_cells)}
+        cell_meta = {"dims": ("cell",), "coords": cells}
+        axes = {"dims": ("cell", "axis"),
+                "coords": {**cells, "axis": list("xyz"[:self.params.dim])}}
+        chem = {"dims": ("cell", "chemical"),
+                "coords": {**cells, "chemical": np.asarray(self.config["chemicals"], dtype=str)}}
+        genes = {"dims": ("cell", "gene"), "coords": cells}
+        meta = {
+            "position": {**axes, "long_name": "cell centre"},
+            "force": {**axes, "long_name": "effective force of the last step"},
+            "volume": {**cell_meta, "long_name": "cell volume (area in 2D)"},
+            "radius": dict(cell_meta), "mass": dict(cell_meta), "clock": dict(cell_meta),
+            "cell_type": {**cell_meta, "long_name": "cell type index"},
+            "phase": {**cell_meta, "long_name": "0 empty, 1 interphase, 2 mitosis, "
+                                                "3 apoptotic, 4 necrotic"},
+            "chem": {**chem, "long_name": "amount of each chemical in each cell"},
+            "amount": self._field_metadata(),
+        }
+        if self.n_genes:
+            genes["coords"] = {**cells, "gene": np.asarray(self.network.gene_ids)}
+            meta["mrna"] = {**genes, "long_name": "mRNA concentration (SERGIO units)"}
+            meta["protein"] = {**genes, "long_name": "protein concentration"}
+        return meta
+
+    # update ----------------------------------------------------------------------
+    def update(self, state, interval):
+        """GRN (if any) over the interval, then the tissue kernel over the interval."""
+        f64 = {k: np.asarray(state[k], dtype=np.float64) for k in state}
+        g = self.n_genes
+        with jax.enable_x64(self._x64):
+            params = self._current_params()
+            dt = self._dtype
+            phase = np.rint(f64["phase"]).astype(np.int32)
+            alive = (phase == cyc.INTERPHASE) | (phase == cyc.MITOSIS)
+            volume = f64["volume"]
+            chem = f64["chem"].copy()
+            position = jnp.asarray(f64["position"], dt)
+            if g:
+                mrna, protein = self._grn_update(f64, alive, position, interval)
+                for gene, c in self._secrete:
+                    chem[:, c] = np.where(alive, protein[:, gene] * volume, 0.0)
+                extra = np.concatenate([mrna, protein], axis=1)
+            else:
+                extra = np.zeros((self.n_cells, 0))
+            s = dataclasses.replace(
+                self._state, position=position,
+                force=jnp.asarray(f64["force"], dt), volume=jnp.asarray(volume, dt),
+                phase=jnp.asarray(phase), clock=jnp.asarray(f64["clock"], dt),
+                chem=jnp.asarray(chem, dt), fields=jnp.asarray(f64["amount"], dt),
+                extra=jnp.asarray(extra, dt))
+            s = dataclasses.replace(s, radius=cyc.radius_of(s.volume, params.dim),
+                                    mass=params.density[s.cell_type] * s.volume)
+            s = advance(params, s, n_steps=self._n_steps(interval))
+            check_errors(s)
+            new = {k: np.asarray(v, dtype=np.float64) for k, v in self._observables(s).items()}
+        self._state = s
+        deltas = {k: new[k] - f64[k] for k in new}
+        if g:
+            ext = np.asarray(s.extra, dtype=np.float64)
+            new_mrna, new_protein = ext[:, :g].copy(), ext[:, g:].copy()
+            ph = np.rint(new["phase"])
+            alive = (ph == cyc.INTERPHASE) | (ph == cyc.MITOSIS)
+            vol = np.where(new["volume"] > 0, new["volume"], 1.0)
+            for gene, c in self._secrete:
+                new_protein[:, gene] = np.where(alive, new["chem"][:, c] / vol,
+                                                new_protein[:, gene])
+            # slots without a live cell hold no GRN state (and the GRN keeps them at 0)
+            new_mrna[~alive] = 0.0
+            new_protein[~alive] = 0.0
+            deltas["mrna"] = new_mrna - f64["mrna"]
+            deltas["protein"] = new_protein - f64["protein"]
+        return deltas
+
+    def rate_scale(self, position, fields, alive):
+        """``[n, n_genes]`` production scale: sensed chemicals activate genes; 0 in free slots."""
+        from .fields import field_index
+        cfg = self.config
+        p = self.params
+        scale = np.ones((self.n_cells, self.n_genes))
+        if self._sense:
+            fidx = np.asarray(field_index(position, p.field_spacing, p.field_shape))
+            flat = np.asarray(fields).reshape(p.n_chem, -1) / p.field_volume
+            k, n = cfg["sense_k"], cfg["sense_hill"]
+            for c, gene in self._sense:
+                conc = np.maximum(flat[c, fidx], 0.0)
+                scale[:, gene] *= 1.0 + cfg["sense_gain"] * conc ** n / (k ** n + conc ** n)
+        return np.where(alive[:, None], scale, 0.0)
+
+    def _grn_update(self, f64, alive, position, interval):
+        from ..grn.kernel import check_errors as grn_check
+        cfg = self.config
+        n = interval / cfg["grn_dt"]
+        if not math.isclose(n, round(n), rel_tol=1e-9, abs_tol=1e-9) or n < 0.5:
+            raise ValueError(f"the interval {interval} is not a whole number of grn_dt="
+                             f"{cfg['grn_dt']} steps")
+        mrna = np.where(alive[:, None], f64["mrna"], 0.0)
+        protein = np.where(alive[:, None], f64["protein"], 0.0)
+        scale = self.rate_scale(position, f64["amount"], alive)
+        current = self._grn_init(self._grn_key, mrna=mrna, protein=protein)
+        advanced = self._grn_step(current, int(round(n)),
+                                  rate_scale=jnp.asarray(scale, current.mrna.dtype))
+        grn_check(advanced)
+        self._grn_key = advanced.key
+        return np.asarray(advanced.mrna, np.float64), np.asarray(advanced.protein, np.float64)
