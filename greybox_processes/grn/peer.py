@@ -66,9 +66,15 @@ def sergio_simulate(net: GRNNetwork, cells_per_type, *, decay=0.8, q=1.0, dt=0.0
     """Run sergio-scSim's own simulation; returns ``(n_cells, n_genes)`` (cells by type)."""
     from SERGIO import sergio
 
-    np.random.seed(seed)  # sergio-scSim draws from numpy's global RNG
-    sim = sergio(to_sergio_grn(net, decay))
-    sim.simulate(nCells=cells_per_type, noise_s=q, dt=dt)
-    expr = sim.getSimExpr()
+    # sergio-scSim draws from numpy's global RNG: seed it for this call only and
+    # give the caller's global state back afterwards
+    saved = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        sim = sergio(to_sergio_grn(net, decay))
+        sim.simulate(nCells=cells_per_type, noise_s=q, dt=dt)
+        expr = sim.getSimExpr()
+    finally:
+        np.random.set_state(saved)
     expr = expr.loc[[_name(net, i) for i in range(net.n_genes)]]
     return expr.to_numpy().T
