@@ -41,7 +41,7 @@ def main():
             time.perf_counter() - started)
 
         cluster = LocalCluster(n_workers=args.processes, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+                               dashboard_address=":0")
         client = Client(cluster)
         try:
             essentiality_screen(model, progress=False, client=client)  # warm the workers

@@ -59,20 +59,27 @@ def _prepare(model, medium, method):
 def _local_cluster(n_workers: int = 2):
     """A ``LocalCluster(n_workers, threads_per_worker=1, processes=True)`` and its client.
 
-    Workers are forked where the platform allows it (0.4 s to start instead of 3 s with
-    'spawn' on the 2-core development machine): they inherit the imported modules and the
+    Workers are forked where the platform allows it and no JAX/torch threads run in this
+    process (0.4 s to start instead of 3 s with 'spawn' on the 2-core development machine): they inherit the imported modules and the
     prepared model (``_worker.FORKED``), and their tasks run no threads of their own.
     Returns ``(cluster, client, forked)``.
     """
     import multiprocessing
+    import sys
 
     import dask
     from distributed import Client, LocalCluster
 
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    # fork lets workers inherit the prepared model (fast start), but forking a process
+    # that has started JAX's (or torch's) threads can deadlock: then use forkserver,
+    # whose server is a fresh interpreter
+    threaded = any(name in sys.modules for name in ("jax", "torch"))
+    methods = multiprocessing.get_all_start_methods()
+    method = "fork" if "fork" in methods and not threaded else (
+        "forkserver" if "forkserver" in methods else "spawn")
     with dask.config.set({"distributed.worker.multiprocessing-method": method}):
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+                               dashboard_address=":0")
     return cluster, Client(cluster), method == "fork"
 
 

@@ -35,7 +35,7 @@ def dask_client():
     from distributed import Client, LocalCluster
 
     cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                           dashboard_address=None)
+                           dashboard_address=":0")
     client = Client(cluster)
     yield client
     client.close()
