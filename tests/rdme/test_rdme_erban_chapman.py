@@ -82,7 +82,7 @@ def test_effective_rate_falls_as_the_lattice_is_refined():
     assert ratios[1] == pytest.approx(0.5)                   # beta k / (2 D h) = 1 at h = 62.5 nm
 
 
-@pytest.mark.slow
+@pytest.mark.exhaustive
 def test_mean_reaction_time_at_16():
     per_replica, expected, h = measure(16, n_replicas=16, n_a=64, seed=16)
     volume = EXTENT ** 3
