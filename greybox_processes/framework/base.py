@@ -11,16 +11,26 @@ framework needs to treat processes uniformly, without touching the engine:
 from __future__ import annotations
 
 import inspect
+import math
 
 from process_bigraph import Process, Step
 
-__all__ = ["GreyboxMixin", "GreyboxProcess", "GreyboxStep", "describe"]
+__all__ = ["GreyboxMixin", "GreyboxProcess", "GreyboxStep", "describe", "steps_per_interval"]
 
 
 def describe(cls) -> str:
     """First line of a class docstring (its one-line description)."""
     doc = inspect.getdoc(cls) or ""
     return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+def steps_per_interval(interval: float, dt: float, process: str = "process") -> int:
+    """Number of kernel steps of size ``dt`` in a process ``interval`` (it must be a multiple)."""
+    n = interval / dt
+    if n < 0.5 or not math.isclose(n, round(n), rel_tol=1e-9, abs_tol=1e-9):
+        raise ValueError(f"the {process} interval {interval} is not a whole number of steps of "
+                         f"dt={dt}; set the process interval to a multiple of dt")
+    return int(round(n))
 
 
 class GreyboxMixin:

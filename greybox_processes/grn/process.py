@@ -13,13 +13,12 @@ vivarium-core) produce the same trajectory.
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import jax
 import numpy as np
 
-from ..framework.base import GreyboxProcess
+from ..framework.base import GreyboxProcess, steps_per_interval
 from ..framework.ports import array_port
 from .datasets import available_datasets, dataset_path
 from .kernel import DEFAULT_K_DEG, DEFAULT_K_TRANS, GRNParams, check_errors, grn_sde
@@ -106,14 +105,6 @@ class GRN(GreyboxProcess):
                         "long_name": "protein concentration (mRNA units x k_trans/k_deg)"},
         }
 
-    def _n_steps(self, interval: float) -> int:
-        dt = self.config["dt"]
-        n = interval / dt
-        if n < 0.5 or not math.isclose(n, round(n), rel_tol=1e-9, abs_tol=1e-9):
-            raise ValueError(f"the GRN interval {interval} is not a whole number of steps of "
-                             f"dt={dt}; set the process interval to a multiple of dt")
-        return int(round(n))
-
     def update(self, state, interval):
         mrna = np.asarray(state["mrna"], dtype=np.float64)
         protein = np.asarray(state["protein"], dtype=np.float64)
@@ -123,7 +114,7 @@ class GRN(GreyboxProcess):
                                  f"expects {self.shape} (cells x genes)")
         with jax.enable_x64(self._x64):
             current = self._init_fn(self._key, mrna=mrna, protein=protein)
-            advanced = self._step_fn(current, self._n_steps(interval))
+            advanced = self._step_fn(current, steps_per_interval(interval, self.config["dt"], "GRN"))
             check_errors(advanced)
             new_mrna = np.asarray(advanced.mrna, dtype=np.float64)
             new_protein = np.asarray(advanced.protein, dtype=np.float64)

@@ -14,9 +14,8 @@ import torch
 from ..framework.base import GreyboxProcess
 from ..framework.ports import array_port
 from .embedding import FEATURES, check_stores, embed, feature_names, store_schema
-from .controller import check_shape
-from .networks import (LatentTransformer, finite_or_raise, load_into, load_weights, pick_device,
-                       seeded, torch_threads)
+from .controller import NETWORK_CONFIG, configured_network
+from .networks import LatentTransformer, finite_or_raise, torch_threads
 
 __all__ = ["DataOnlyCell", "decode_features"]
 
@@ -40,36 +39,18 @@ class DataOnlyCell(GreyboxProcess):
                    "_default": ["concentrations", "biomass", "growth_rate", "ledger"]},
         "initial_concentrations": {"_type": "list[float]", "_default": [0.2775, 0.5843]},
         "initial_biomass": {"_type": "float", "_default": 0.001},
-        "width": {"_type": "integer", "_default": 32},
-        "heads": {"_type": "integer", "_default": 2},
-        "layers": {"_type": "integer", "_default": 1},
-        "history": {"_type": "integer", "_default": 4},
-        "weights": {"_type": "string", "_default": ""},
-        "seed": {"_type": "integer", "_default": 0},
-        "device": {"_type": "string", "_default": "cpu"},
-        "threads": {"_type": "integer", "_default": 1},
+        **NETWORK_CONFIG,
     }
 
     def initialize(self, config):
         cfg = self.config
         self.stores = check_stores(cfg["inputs"], "DataOnlyCell")
-        check_shape(cfg["width"], cfg["heads"], cfg["layers"], cfg["history"])
         if "concentrations" in self.stores and len(cfg["initial_concentrations"]) != 2:
             raise ValueError("initial_concentrations must give [glucose, lactose] in mM")
-        self.device = pick_device(cfg["device"])
         self.n_features = len(feature_names(self.stores))
-        shape = dict(width=int(cfg["width"]), heads=int(cfg["heads"]),
-                     layers=int(cfg["layers"]), history=int(cfg["history"]))
-        with seeded(cfg["seed"]):
-            self.net = LatentTransformer(self.n_features, self.n_features, **shape)
-        if cfg["weights"]:
-            header, state = load_weights(cfg["weights"])
-            trained = header.get("inputs")
-            if trained is not None and list(trained) != self.stores:
-                raise ValueError(f"weights {cfg['weights']!r} were trained on stores {trained}, "
-                                 f"configured {self.stores}; set 'inputs' to {trained}")
-            load_into(self.net, state, cfg["weights"], {**shape, "inputs": self.stores})
-        self.net = self.net.to(self.device).eval()
+        self.net, self.device, shape = configured_network(
+            cfg, self.stores,
+            lambda **shape: LatentTransformer(self.n_features, self.n_features, **shape))
         self.history = shape["history"]
         self.width = shape["width"]
         self._steps = 0

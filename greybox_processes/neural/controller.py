@@ -49,20 +49,48 @@ def check_shape(width, heads, layers, history):
         raise ValueError(f"width ({width}) must be a multiple of heads ({heads}); change one")
 
 
+#: Config keys of a network-backed process (controller and black box alike).
+NETWORK_CONFIG = {
+    "width": {"_type": "integer", "_default": 32},
+    "heads": {"_type": "integer", "_default": 2},
+    "layers": {"_type": "integer", "_default": 1},
+    "history": {"_type": "integer", "_default": 4},
+    "weights": {"_type": "string", "_default": ""},
+    "seed": {"_type": "integer", "_default": 0},
+    "device": {"_type": "string", "_default": "cpu"},
+    "threads": {"_type": "integer", "_default": 1},
+}
+
+
+def configured_network(cfg, stores, build):
+    """``(net, device, shape)`` for a process config with :data:`NETWORK_CONFIG` keys.
+
+    ``build(**shape)`` makes the untrained network (seeded by ``cfg['seed']``); weights
+    from ``cfg['weights']`` replace its parameters and must have been trained on ``stores``.
+    """
+    check_shape(cfg["width"], cfg["heads"], cfg["layers"], cfg["history"])
+    device = pick_device(cfg["device"])
+    shape = dict(width=int(cfg["width"]), heads=int(cfg["heads"]),
+                 layers=int(cfg["layers"]), history=int(cfg["history"]))
+    with seeded(cfg["seed"]):
+        net = build(**shape)
+    if cfg["weights"]:
+        header, state = load_weights(cfg["weights"])
+        trained = header.get("inputs")
+        if trained is not None and list(trained) != list(stores):
+            raise ValueError(f"weights {cfg['weights']!r} were trained on stores {trained}, "
+                             f"configured {list(stores)}; set 'inputs' to {trained} or retrain")
+        load_into(net, state, cfg["weights"], {**shape, "inputs": list(stores)})
+    return net.to(device).eval(), device, shape
+
+
 class NeuralLatentController(GreyboxProcess):
     """Grey-box controller: a torch Transformer latent state that writes regulation (Eqs. 9-10)."""
 
     config_schema = {
         "inputs": {"_type": "list[string]", "_default": ["concentrations", "growth_rate", "lac"]},
         "outputs": {"_type": "list[string]", "_default": ["lac_induction"]},
-        "width": {"_type": "integer", "_default": 32},
-        "heads": {"_type": "integer", "_default": 2},
-        "layers": {"_type": "integer", "_default": 1},
-        "history": {"_type": "integer", "_default": 4},
-        "weights": {"_type": "string", "_default": ""},
-        "seed": {"_type": "integer", "_default": 0},
-        "device": {"_type": "string", "_default": "cpu"},
-        "threads": {"_type": "integer", "_default": 1},
+        **NETWORK_CONFIG,
     }
 
     def initialize(self, config):
@@ -73,21 +101,9 @@ class NeuralLatentController(GreyboxProcess):
         if unknown or not self.outputs_:
             raise ValueError(f"NeuralLatentController does not know regulation output(s) "
                              f"{unknown or self.outputs_}; it can write {sorted(REGULATION_OUTPUTS)}")
-        check_shape(cfg["width"], cfg["heads"], cfg["layers"], cfg["history"])
-        self.device = pick_device(cfg["device"])
-        shape = dict(width=int(cfg["width"]), heads=int(cfg["heads"]),
-                     layers=int(cfg["layers"]), history=int(cfg["history"]))
-        with seeded(cfg["seed"]):
-            self.net = build_controller_network(self.inputs_, self.outputs_, **shape)
-        if cfg["weights"]:
-            header, state = load_weights(cfg["weights"])
-            trained_inputs = header.get("inputs")
-            if trained_inputs is not None and list(trained_inputs) != self.inputs_:
-                raise ValueError(f"weights {cfg['weights']!r} were trained on inputs "
-                                 f"{trained_inputs}, configured {self.inputs_}; set 'inputs' to "
-                                 f"{trained_inputs} or retrain")
-            load_into(self.net, state, cfg["weights"], {**shape, "inputs": self.inputs_})
-        self.net = self.net.to(self.device).eval()
+        self.net, self.device, shape = configured_network(
+            cfg, self.inputs_,
+            lambda **shape: build_controller_network(self.inputs_, self.outputs_, **shape))
         self.n_features = len(feature_names(self.inputs_))
         self.history = shape["history"]
         self.width = shape["width"]

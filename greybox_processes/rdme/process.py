@@ -22,7 +22,7 @@ import jax
 import numpy as np
 
 from ..errors import SimulationError
-from ..framework.base import GreyboxProcess
+from ..framework.base import GreyboxProcess, steps_per_interval
 from ..framework.ports import array_port
 from . import geometry as geo
 from .kernel import SPLITTINGS, check_errors, max_stable_tau, rdme
@@ -165,12 +165,8 @@ class RDME(GreyboxProcess):
 
     def _steps(self, interval: float) -> tuple[int, float]:
         dt = self.config["dt"]
-        if dt > 0:
-            n = interval / dt
-            if n < 0.5 or not math.isclose(n, round(n), rel_tol=1e-9, abs_tol=1e-9):
-                raise ValueError(f"the RDME interval {interval} is not a whole number of steps "
-                                 f"of dt={dt}; set the interval to a multiple of dt or dt=0")
-            return int(round(n)), dt
+        if dt > 0:  # a fixed step: the interval must be a multiple (or set dt=0 for automatic)
+            return steps_per_interval(interval, dt, "RDME"), dt
         n = max(1, math.ceil(interval / self._dt_max() - 1e-9))
         return n, interval / n
 

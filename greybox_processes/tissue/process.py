@@ -35,7 +35,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..framework.base import GreyboxProcess
+from ..framework.base import GreyboxProcess, steps_per_interval
 from ..framework.ports import array_port
 from . import cycle as cyc
 from .kernel import TissueParams, advance, check_errors, make_tissue, place_cells
@@ -71,24 +71,22 @@ _FIELD_SCHEMA = {
 }
 
 
-def _per_chem(values, n_chem, name):
+def _broadcast(values, n, name, what):
+    """One value for all, or one per chemical / cell type."""
     values = list(values)
     if len(values) == 1:
-        return values * n_chem
-    if len(values) != n_chem:
-        raise ValueError(f"{name} must give one value, or one per chemical ({n_chem}), "
-                         f"got {values}")
+        return values * n
+    if len(values) != n:
+        raise ValueError(f"{name} must give one value, or one per {what} ({n}), got {values}")
     return values
+
+
+def _per_chem(values, n_chem, name):
+    return _broadcast(values, n_chem, name, "chemical")
 
 
 def _per_type(values, n_types, name):
-    values = list(values)
-    if len(values) == 1:
-        return values * n_types
-    if len(values) != n_types:
-        raise ValueError(f"{name} must give one value, or one per cell type ({n_types}), "
-                         f"got {values}")
-    return values
+    return _broadcast(values, n_types, name, "cell type")
 
 
 def _check_dtype(name):
@@ -161,14 +159,6 @@ class _FieldPorts:
         return {"dims": dims, "coords": coords, "units": "",
                 "long_name": "amount of each chemical in each field"}
 
-    def _n_steps(self, interval):
-        dt = self.config["dt"]
-        n = interval / dt
-        if n < 0.5 or not math.isclose(n, round(n), rel_tol=1e-9, abs_tol=1e-9):
-            raise ValueError(f"the process interval {interval} is not a whole number of steps of "
-                             f"dt={dt}; set the interval to a multiple of dt")
-        return int(round(n))
-
     def _current_params(self):
         """Parameters from the current config (interventions may have changed it)."""
         snapshot = repr(sorted((k, repr(v)) for k, v in self.config.items()))
@@ -231,7 +221,7 @@ class Fields(_FieldPorts, GreyboxProcess):
         with jax.enable_x64(self._x64):
             params = self._current_params()
             s = dataclasses.replace(self._state, fields=jnp.asarray(amount, self._dtype))
-            s = advance(params, s, n_steps=self._n_steps(interval))
+            s = advance(params, s, n_steps=steps_per_interval(interval, self.config["dt"]))
             check_errors(s)
             new = np.asarray(s.fields, dtype=np.float64)
         self._state = s
@@ -478,7 +468,7 @@ class Tissue(_FieldPorts, GreyboxProcess):
                 extra=jnp.asarray(extra, dt))
             s = dataclasses.replace(s, radius=cyc.radius_of(s.volume, params.dim),
                                     mass=params.density[s.cell_type] * s.volume)
-            s = advance(params, s, n_steps=self._n_steps(interval))
+            s = advance(params, s, n_steps=steps_per_interval(interval, self.config["dt"]))
             check_errors(s)
             new = {k: np.asarray(v, dtype=np.float64) for k, v in self._observables(s).items()}
         self._state = s
@@ -517,15 +507,12 @@ class Tissue(_FieldPorts, GreyboxProcess):
     def _grn_update(self, f64, alive, position, interval):
         from ..grn.kernel import check_errors as grn_check
         cfg = self.config
-        n = interval / cfg["grn_dt"]
-        if not math.isclose(n, round(n), rel_tol=1e-9, abs_tol=1e-9) or n < 0.5:
-            raise ValueError(f"the interval {interval} is not a whole number of grn_dt="
-                             f"{cfg['grn_dt']} steps")
+        n = steps_per_interval(interval, cfg["grn_dt"], "tissue GRN (grn_dt)")
         mrna = np.where(alive[:, None], f64["mrna"], 0.0)
         protein = np.where(alive[:, None], f64["protein"], 0.0)
         scale = self.rate_scale(position, f64["amount"], alive)
         current = self._grn_init(self._grn_key, mrna=mrna, protein=protein)
-        advanced = self._grn_step(current, int(round(n)),
+        advanced = self._grn_step(current, n,
                                   rate_scale=jnp.asarray(scale, current.mrna.dtype))
         grn_check(advanced)
         self._grn_key = advanced.key
