@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 __all__ = ["grn_cells", "diauxie", "glass_box_cell", "grey_box_cell", "mechanistic_only_cell",
-           "black_box_cell", "rdme_bimolecular", "tissue", "tissue_2d", "DEFAULT"]
+           "black_box_cell", "rdme_bimolecular", "tissue", "tissue_2d", "dephasing_population",
+           "DEFAULT"]
 
 # Builders of other mechanisms live with their mechanism and are re-exported
 # here lazily, so that importing greybox does not import cobra, etc.
@@ -23,6 +24,7 @@ _ELSEWHERE = {
     "rdme_bimolecular": "greybox_processes.rdme.composites",
     "tissue": "greybox_processes.tissue.composites",
     "tissue_2d": "greybox_processes.tissue.composites",
+    "dephasing_population": "greybox_processes.tissue.composites",
 }
 
 

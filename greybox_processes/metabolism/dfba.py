@@ -308,6 +308,14 @@ class DynamicFBA(GreyboxProcess):
                                   f"status {model.solver.status!r}); set min_uptake: false",
                                   status=model.solver.status)
 
+    def _kinetic_bound(self, index, exchange, concentration):
+        """Michaelis-Menten uptake bound of tracked exchange ``index`` (None: no kinetics).
+
+        A hook for subclasses that regulate uptake (neural.regulated scales it by a store).
+        """
+        kin = self.kinetics.get(exchange)
+        return uptake_bound(kin, concentration) if kin is not None else None
+
     def _exchange_fluxes(self):
         return np.array([self.model.reactions.get_by_id(ex).flux for ex in self.exchanges])
 
@@ -337,9 +345,8 @@ class DynamicFBA(GreyboxProcess):
             growth_cap = self.expression.growth_cap(lac)
         # uptake bounds: kinetics, and no more than is there over the interval
         bounds = {}
-        for ex, s in zip(self.exchanges, conc):
-            kin = self.kinetics.get(ex)
-            cap = uptake_bound(kin, s) if kin is not None else None
+        for i, (ex, s) in enumerate(zip(self.exchanges, conc)):
+            cap = self._kinetic_bound(i, ex, s)
             if biomass > 0:
                 available = s / (biomass * dt)
                 cap = available if cap is None else min(cap, available)

@@ -8,7 +8,10 @@ default), time in hours, one-minute steps:
   identical trajectory to ``composites/diauxie.yaml``, plus the ``regulation`` and ``ledger``
   stores);
 * ``grey_box_cell``: the same physics with ``regulation: store`` and a
-  :class:`~.controller.NeuralLatentController` writing the regulation store;
+  :class:`~.controller.NeuralLatentController` writing the regulation store (with
+  ``controller_config={"outputs": ["lac_induction", "uptake_control"]}`` it also writes
+  ``cell/uptake_control``, and the dFBA is built with ``uptake_control: true`` to read it;
+  ``synthesis_allocation`` likewise);
 * ``mechanistic_only_cell``: the grey box with the controller removed (the regulation store
   stays at its pre-culture value);
 * ``black_box_cell``: :class:`~.blackbox.DataOnlyCell` alone.
@@ -18,6 +21,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..metabolism.composites import GLUCOSE_MW, LACTOSE_MW, percent_to_mM
+from .controller import REGULATION_OUTPUTS
+from .regulated import CONTROLS
 
 __all__ = ["glass_box_cell", "grey_box_cell", "mechanistic_only_cell", "black_box_cell",
            "cell", "CONTROLLER_WEIGHTS", "BLACKBOX_WEIGHTS"]
@@ -39,23 +44,22 @@ def cell(*, regulation: str = "store", controller: bool = True,
          weights: str = CONTROLLER_WEIGHTS, controller_config: Mapping[str, Any] | None = None,
          dfba_config: Mapping[str, Any] | None = None) -> dict:
     """The mechanistic cell, with or without the neural controller (see the module doc)."""
-    medium = _medium(glucose_percent, lactose_percent)
-    config = {"model": "textbook_lactose", "exchanges": list(medium),
-              "initial_concentrations": medium, "initial_biomass": initial_biomass,
-              "expression": True, "iptg": iptg, "on_infeasible": "status",
-              "regulation": regulation}
-    config.update(dfba_config or {})
-    wires = {**{p: ["env", p] for p in _ENV}, **{p: ["cell", p] for p in _CELL}}
+    ctrl = {"inputs": ["concentrations", "growth_rate", "lac"], "weights": weights,
+            **(controller_config or {})}
+    outputs = [str(o) for o in ctrl.get("outputs", ["lac_induction"])] if controller else []
+    config = _dfba_config(glucose_percent, lactose_percent, initial_biomass, iptg, regulation,
+                          controls=[o for o in outputs if o in CONTROLS], overrides=dfba_config)
+    cell_ports = _CELL + tuple(c for c in CONTROLS if config.get(c))
+    wires = {**{p: ["env", p] for p in _ENV}, **{p: ["cell", p] for p in cell_ports}}
     state = {"env": {}, "cell": {},
              "dfba": {"_type": "process", "address": "local:RegulatedDynamicFBA",
                       "config": config, "interval": interval,
                       "inputs": dict(wires), "outputs": dict(wires)}}
     if controller:
-        ctrl = {"inputs": ["concentrations", "growth_rate", "lac"], "weights": weights}
-        ctrl.update(controller_config or {})
         ins = {s: (["env", s] if s in _ENV else ["cell", s]) for s in ctrl["inputs"]}
-        own = {"latent": ["cell", "latent"], "history": ["cell", "history"],
-               "regulation": ["cell", "regulation"]}
+        own = {"latent": ["cell", "latent"], "history": ["cell", "history"]}
+        own.update({REGULATION_OUTPUTS[o][0]: ["cell", REGULATION_OUTPUTS[o][0]]
+                    for o in outputs if o in REGULATION_OUTPUTS})
         state["controller"] = {"_type": "process", "address": "local:NeuralLatentController",
                                "config": ctrl, "interval": interval,
                                "inputs": {**ins, **own}, "outputs": dict(own)}
@@ -63,6 +67,23 @@ def cell(*, regulation: str = "store", controller: bool = True,
         # controller's read-only ports carry no initial values (see the report on the adapter)
         state = {k: state[k] for k in ("env", "cell", "controller", "dfba")}
     return {"state": state}
+
+
+def _dfba_config(glucose_percent, lactose_percent, initial_biomass, iptg, regulation, *,
+                 controls, overrides):
+    medium = _medium(glucose_percent, lactose_percent)
+    config = {"model": "textbook_lactose", "exchanges": list(medium),
+              "initial_concentrations": medium, "initial_biomass": initial_biomass,
+              "expression": True, "iptg": iptg, "on_infeasible": "status",
+              "regulation": regulation}
+    config.update({c: True for c in controls})  # what the controller writes, the dFBA reads
+    config.update(overrides or {})
+    unread = [c for c in controls if not config[c]]
+    if unread:
+        raise ValueError(f"the controller's outputs include {unread} but dfba_config sets "
+                         f"{', '.join(f'{c}: false' for c in unread)}, so nothing would read "
+                         "them; drop one or the other")
+    return config
 
 
 def glass_box_cell(**kwargs) -> dict:

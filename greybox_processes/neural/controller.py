@@ -11,9 +11,21 @@ Regulation outputs it knows (:data:`REGULATION_OUTPUTS`):
 * ``lac_induction``: lac operon transcription as a fraction of its maximum, in (0, 1)
   (sigmoid of the decoded value), written to the ``regulation`` store that
   :class:`~.regulated.RegulatedDynamicFBA` reads with ``regulation: store``.
+* ``uptake_control``: one multiplier per tracked exchange (glucose, lactose), in (0, 1)
+  (sigmoid), written to the ``uptake_control`` store that RegulatedDynamicFBA reads with
+  ``uptake_control: true`` and multiplies each Michaelis-Menten uptake bound by. It only
+  tightens a bound of the LP, so conservation holds for any weights.
+* ``synthesis_allocation``: the fraction of the LacZ/LacY translation that regulation asks
+  for which the cell makes, in (0, 1), written to the ``synthesis_allocation`` store that
+  RegulatedDynamicFBA reads with ``synthesis_allocation: true`` (a rate, not an amount).
+
+``outputs`` chooses them (default ``[lac_induction]``, what the shipped weights decode); the
+decoder's values follow the order of ``outputs``. Weights record the outputs they were
+trained for, and a file that does not match says so.
 
 Stores: the chosen input stores (``inputs``, see :mod:`.embedding`), ``latent`` (``L_t``,
-shape ``(width,)``), ``history`` (the last ``history`` feature vectors) and ``regulation``.
+shape ``(width,)``), ``history`` (the last ``history`` feature vectors) and one store per
+output (``regulation``, ``uptake_control``, ``synthesis_allocation``).
 Inference runs under ``torch.no_grad()`` on ``device`` ('cpu' by default).
 """
 from __future__ import annotations
@@ -23,14 +35,39 @@ import torch
 
 from ..framework.base import GreyboxProcess
 from ..framework.ports import array_port
-from .embedding import check_stores, embed, feature_names, store_schema
+from .embedding import FEATURES, check_stores, embed, feature_names, store_schema
 from .networks import (LatentTransformer, finite_or_raise, load_into, load_weights,
                        pick_device, seeded, torch_threads)
 
-__all__ = ["NeuralLatentController", "REGULATION_OUTPUTS", "build_controller_network"]
+__all__ = ["NeuralLatentController", "REGULATION_OUTPUTS", "build_controller_network",
+           "check_outputs", "output_layout"]
 
-#: regulation output -> (store, size)
-REGULATION_OUTPUTS = {"lac_induction": ("regulation", 1)}
+#: regulation output -> (store, size); uptake_control: one per exchange of 'concentrations'
+REGULATION_OUTPUTS = {"lac_induction": ("regulation", 1),
+                      "uptake_control": ("uptake_control", FEATURES["concentrations"][0]),
+                      "synthesis_allocation": ("synthesis_allocation", 1)}
+
+
+def check_outputs(names, what: str = "NeuralLatentController") -> list:
+    """The output names, or ValueError naming the unknown/repeated ones and the known ones."""
+    names = [str(n) for n in names]
+    unknown = [n for n in names if n not in REGULATION_OUTPUTS]
+    if unknown or not names:
+        raise ValueError(f"{what} does not know regulation output(s) {unknown or names}; it "
+                         f"can write {sorted(REGULATION_OUTPUTS)} (set 'outputs' to a "
+                         "non-empty subset of these)")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"{what}: regulation output(s) {repeated} given more than once in "
+                         f"'outputs' {names}; list each once")
+    return names
+
+
+def output_layout(outputs) -> str:
+    """The decoder's rows per output: ``'lac_induction (1) + uptake_control (2) = 3 ...'``."""
+    sizes = [REGULATION_OUTPUTS[o][1] for o in outputs]
+    parts = " + ".join(f"{o} ({n})" for o, n in zip(outputs, sizes))
+    return f"{parts} = {sum(sizes)} decoded values"
 
 
 def build_controller_network(inputs, outputs, *, width, heads, layers, history):
@@ -62,11 +99,24 @@ NETWORK_CONFIG = {
 }
 
 
-def configured_network(cfg, stores, build):
+def _check_trained_outputs(header, outputs, source):
+    trained = header.get("outputs")
+    if outputs is None or trained is None or list(trained) == list(outputs):
+        return
+    known = [o for o in trained if o in REGULATION_OUTPUTS]
+    layout = output_layout(known) if len(known) == len(trained) else str(list(trained))
+    raise ValueError(f"weights {source!r} were trained for outputs {list(trained)} "
+                     f"({layout}), configured {list(outputs)} ({output_layout(outputs)}); "
+                     f"set 'outputs' to {list(trained)}, or give weights trained for "
+                     f"{list(outputs)} ('' for random ones)")
+
+
+def configured_network(cfg, stores, build, outputs=None):
     """``(net, device, shape)`` for a process config with :data:`NETWORK_CONFIG` keys.
 
     ``build(**shape)`` makes the untrained network (seeded by ``cfg['seed']``); weights
-    from ``cfg['weights']`` replace its parameters and must have been trained on ``stores``.
+    from ``cfg['weights']`` replace its parameters and must have been trained on ``stores``
+    (and, for the controller, for the regulation ``outputs``).
     """
     check_shape(cfg["width"], cfg["heads"], cfg["layers"], cfg["history"])
     device = pick_device(cfg["device"])
@@ -80,7 +130,11 @@ def configured_network(cfg, stores, build):
         if trained is not None and list(trained) != list(stores):
             raise ValueError(f"weights {cfg['weights']!r} were trained on stores {trained}, "
                              f"configured {list(stores)}; set 'inputs' to {trained} or retrain")
-        load_into(net, state, cfg["weights"], {**shape, "inputs": list(stores)})
+        _check_trained_outputs(header, outputs, cfg["weights"])
+        names = {**shape, "inputs": list(stores)}
+        if outputs is not None:
+            names["outputs"] = output_layout(outputs)
+        load_into(net, state, cfg["weights"], names)
     return net.to(device).eval(), device, shape
 
 
@@ -96,14 +150,11 @@ class NeuralLatentController(GreyboxProcess):
     def initialize(self, config):
         cfg = self.config
         self.inputs_ = check_stores(cfg["inputs"], "NeuralLatentController")
-        self.outputs_ = [str(o) for o in cfg["outputs"]]
-        unknown = [o for o in self.outputs_ if o not in REGULATION_OUTPUTS]
-        if unknown or not self.outputs_:
-            raise ValueError(f"NeuralLatentController does not know regulation output(s) "
-                             f"{unknown or self.outputs_}; it can write {sorted(REGULATION_OUTPUTS)}")
+        self.outputs_ = check_outputs(cfg["outputs"])
         self.net, self.device, shape = configured_network(
             cfg, self.inputs_,
-            lambda **shape: build_controller_network(self.inputs_, self.outputs_, **shape))
+            lambda **shape: build_controller_network(self.inputs_, self.outputs_, **shape),
+            outputs=self.outputs_)
         self.n_features = len(feature_names(self.inputs_))
         self.history = shape["history"]
         self.width = shape["width"]

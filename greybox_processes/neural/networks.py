@@ -116,8 +116,8 @@ def load_into(model: LatentTransformer, state: dict, source: str, config_names: 
                            ([f"missing {missing[:4]}"] if missing else []) +
                            ([f"unexpected {extra[:4]}"] if extra else []))
         raise ValueError(f"weights {source!r} do not fit the configured network "
-                         f"({config_names}): {detail}. Set width/heads/layers/history/inputs to "
-                         "the values the file was trained with, or retrain "
+                         f"({config_names}): {detail}. Set width/heads/layers/history/"
+                         "inputs/outputs to the values the file was trained with, or retrain "
                          "(greybox_processes.neural.train)")
     model.load_state_dict(state)
 

@@ -16,6 +16,16 @@ quantities, never on conserved amounts). :class:`RegulatedDynamicFBA` is
 * a ``ledger`` port (shape ``(2,)``, mmol/L): carbon and nitrogen moved through the exchanges
   the process does not track (CO2, NH4, acetate, ...), so that medium + biomass + ledger is a
   closed elemental balance (:mod:`.conservation`).
+
+Opt-in controls (:data:`CONTROLS`; each a config flag, and a port and store of the same
+name, initially 1, read and clipped to ``[0, 1]``, never written). Without them (the default,
+and the glass box) they are 1: the hand-written kinetics and expression alone.
+
+* ``uptake_control`` (shape ``(n_exchanges,)``): multiplies the Michaelis-Menten uptake bound
+  of each tracked exchange, so it can only tighten a bound of the LP, never move matter.
+* ``synthesis_allocation`` (shape ``(1,)``): the fraction of the LacZ/LacY translation that
+  regulation asks for which the cell makes (``synthesis_scale`` of the lac model); the
+  ribosomes it frees raise the growth cap. It sets rates and an LP bound, never an amount.
 """
 from __future__ import annotations
 
@@ -29,11 +39,14 @@ from ..metabolism.expression import ExpressionLayer
 from ..metabolism.lac import LAC_VARIABLES, integrate_lac, lac_rhs
 
 __all__ = ["RegulatedDynamicFBA", "RegulatedExpressionLayer", "lac_induction", "ELEMENTS",
-           "REGULATION_MODES"]
+           "REGULATION_MODES", "CONTROLS"]
 
 #: Elements tracked by the ledger (and the conservation check).
 ELEMENTS = ("C", "N")
 REGULATION_MODES = ("model", "store")
+#: Opt-in control inputs (config flag = port = store name) -> what they scale.
+CONTROLS = {"uptake_control": "one per tracked exchange, multiplier of its uptake bound",
+            "synthesis_allocation": "one number, fraction of the lac enzymes' translation"}
 
 
 def lac_induction(lac, growth_rate_per_h: float, params) -> float:
@@ -52,20 +65,39 @@ def _regulated_rhs(y, mu_per_min, lactose_mM, glucose_mM, p, *, induction, **kwa
 
 
 class RegulatedExpressionLayer(ExpressionLayer):
-    """ExpressionLayer whose lac transcription is set from outside (``self.induction``)."""
+    """ExpressionLayer whose lac transcription and translation are set from outside.
 
-    induction = None  # None: the hand-written regulation (ExpressionLayer's behaviour)
+    ``induction``: lac transcription (fraction of ``alpha_M``); ``allocation``: the fraction
+    of the LacZ/LacY translation that regulation asks for which the cell makes (it scales
+    ``synthesis_aa``, so the ribosome growth cap and the proteome see the same demand).
+    ``None`` for either: ExpressionLayer's own behaviour.
+    """
+
+    induction = None
+    allocation = None
+
+    def synthesis_aa(self, y, mu_per_h: float) -> float:
+        wanted = super().synthesis_aa(y, mu_per_h)
+        return wanted if self.allocation is None else wanted * float(self.allocation)
 
     def advance(self, y, hours, mu_per_h, lactose_mM, glucose_mM):
-        if self.induction is None:
+        if self.induction is None and self.allocation is None:
             return super().advance(y, hours, mu_per_h, lactose_mM, glucose_mM)
-        from scipy.integrate import solve_ivp
-
         used = mu_per_h * self.ribo.protein_aa_mmol_per_gdw
         wanted = self.synthesis_aa(y, mu_per_h)
         free = max(self.capacity_aa - used, 0.0)
         scale = 1.0 if wanted <= free or wanted == 0 else free / wanted
-        minutes = hours * 60.0
+        if self.allocation is not None:
+            scale *= float(self.allocation)  # translation of what regulation asks, then ribosomes
+        if self.induction is None:
+            return integrate_lac(y, hours * 60.0, mu_per_h / 60.0, lactose_mM, glucose_mM,
+                                 self.params, iptg=self.iptg, k_glucose=self.k_glucose,
+                                 synthesis_scale=scale)
+        return self._integrate_induced(y, hours * 60.0, mu_per_h, lactose_mM, glucose_mM, scale)
+
+    def _integrate_induced(self, y, minutes, mu_per_h, lactose_mM, glucose_mM, scale):
+        from scipy.integrate import solve_ivp
+
         if minutes <= 0:
             return np.asarray(y, dtype=float).copy()
         induction = float(self.induction)
@@ -81,10 +113,6 @@ class RegulatedExpressionLayer(ExpressionLayer):
         return np.maximum(sol.y[:, -1], 0.0)
 
 
-# integrate_lac is re-exported for symmetry with lac.py users
-_ = integrate_lac
-
-
 class RegulatedDynamicFBA(DynamicFBA):
     """Dynamic FBA whose lac transcription is read from a regulation store (grey-box physics)."""
 
@@ -92,6 +120,8 @@ class RegulatedDynamicFBA(DynamicFBA):
         **DynamicFBA.config_schema,
         "expression": {"_type": "boolean", "_default": True},
         "regulation": {"_type": "string", "_default": "model"},
+        "uptake_control": {"_type": "boolean", "_default": False},
+        "synthesis_allocation": {"_type": "boolean", "_default": False},
     }
 
     def initialize(self, config):
@@ -104,7 +134,16 @@ class RegulatedDynamicFBA(DynamicFBA):
             raise ValueError("RegulatedDynamicFBA regulates the expression layer: set "
                              "expression: true (or use DynamicFBA for plain dFBA)")
         super().initialize(config)
+        self._check_uptake_control()
+        self._uptake_scale = np.ones(self.n)
         self._element_table()
+
+    def _check_uptake_control(self):
+        unscaled = [ex for ex in self.exchanges if ex not in self.kinetics]
+        if self.config["uptake_control"] and unscaled:
+            raise ValueError(f"uptake_control scales the Michaelis-Menten uptake bound, but "
+                             f"tracked exchange(s) {unscaled} have no kinetics; give 'vmax' "
+                             "and 'km' for them, or set uptake_control: false")
 
     def _preculture(self, glc, lcts):
         layer, lac0 = super()._preculture(glc, lcts)
@@ -131,6 +170,16 @@ class RegulatedDynamicFBA(DynamicFBA):
                                             for e in ELEMENTS])
         self.biomass_elements = composition  # mol element per... mmol/gDW of each element
 
+    def _kinetic_bound(self, index, exchange, concentration):
+        # the control only scales the hand-written bound down: a tighter LP, never new matter
+        bound = super()._kinetic_bound(index, exchange, concentration)
+        return None if bound is None else bound * self._uptake_scale[index]
+
+    def _solve(self, bounds, growth_cap, enzyme_caps):
+        # an infeasible re-solve sets no fluxes: the ledger must not keep the previous LP's
+        self._untracked_fluxes = np.zeros(len(self._untracked))
+        return super()._solve(bounds, growth_cap, enzyme_caps)
+
     def _exchange_fluxes(self):
         # called inside DynamicFBA._solve while the solution is current: keep the untracked ones
         self._untracked_fluxes = np.array([self.model.reactions.get_by_id(r).flux
@@ -138,22 +187,49 @@ class RegulatedDynamicFBA(DynamicFBA):
         return super()._exchange_fluxes()
 
     # -- ports ---------------------------------------------------------------------------
+    def _controls(self) -> dict:
+        """The opt-in controls this process reads, with their sizes."""
+        sizes = {"uptake_control": self.n, "synthesis_allocation": 1}
+        return {name: size for name, size in sizes.items() if self.config[name]}
+
     def _ports(self):
-        return {**super()._ports(), "regulation": array_port((1,), ""),
-                "ledger": array_port((len(ELEMENTS),), "mM")}
+        ports = {**super()._ports(), "regulation": array_port((1,), ""),
+                 "ledger": array_port((len(ELEMENTS),), "mM")}
+        ports.update({name: array_port((size,), "") for name, size in self._controls().items()})
+        return ports
 
     def initial_state(self):
-        return {**super().initial_state(), "regulation": np.array([self._induction0]),
-                "ledger": np.zeros(len(ELEMENTS))}
+        state = {**super().initial_state(), "regulation": np.array([self._induction0]),
+                 "ledger": np.zeros(len(ELEMENTS))}
+        state.update({name: np.ones(size) for name, size in self._controls().items()})
+        return state
 
     def port_metadata(self):
         return {**super().port_metadata(),
                 "regulation": {"dims": ("regulator",), "coords": {"regulator": ["lac_induction"]},
                                "units": "", "long_name": "lac transcription (fraction of max)"},
                 "ledger": {"dims": ("element",), "coords": {"element": list(ELEMENTS)},
-                           "units": "mM", "long_name": "elements moved via untracked exchanges"}}
+                           "units": "mM", "long_name": "elements moved via untracked exchanges"},
+                "uptake_control": {"dims": ("metabolite",),
+                                   "coords": {"metabolite": [ex[3:] if ex.startswith("EX_")
+                                                             else ex for ex in self.exchanges]},
+                                   "units": "", "long_name": "uptake bound multiplier"},
+                "synthesis_allocation": {"dims": ("enzymes",), "coords": {"enzymes": ["lac"]},
+                                         "units": "",
+                                         "long_name": "lac enzyme translation (fraction)"}}
 
     # -- update --------------------------------------------------------------------------
+    def _read_control(self, state, name):
+        """Control ``name`` clipped to [0, 1]; None when it is not configured."""
+        size = self._controls().get(name)
+        if size is None:
+            return None
+        control = np.asarray(state[name], dtype=float)
+        if control.shape != (size,) or not np.all(np.isfinite(control)):
+            raise ValueError(f"store {name!r} must hold {size} finite number(s) ({CONTROLS[name]}"
+                             f"; tracked exchanges {self.exchanges}), got {control}")
+        return np.clip(control, 0.0, 1.0)
+
     def update(self, state, interval):
         regulation = np.asarray(state["regulation"], dtype=float)
         if regulation.shape != (1,) or not np.all(np.isfinite(regulation)):
@@ -161,6 +237,10 @@ class RegulatedDynamicFBA(DynamicFBA):
         from_store = self.config["regulation"] == "store" and not self.config["iptg"]
         self.expression.induction = float(np.clip(regulation[0], 0.0, 1.0)) if from_store \
             else None
+        uptake = self._read_control(state, "uptake_control")
+        self._uptake_scale = np.ones(self.n) if uptake is None else uptake
+        allocation = self._read_control(state, "synthesis_allocation")
+        self.expression.allocation = None if allocation is None else float(allocation[0])
         self._untracked_fluxes = np.zeros(len(self._untracked))
         biomass = float(state["biomass"])
         out = super().update(state, interval)
@@ -179,4 +259,6 @@ class RegulatedDynamicFBA(DynamicFBA):
             target = 1.0 if self.config["iptg"] else \
                 lac_induction(new_lac, mu, self.expression.params)
             out["regulation"] = np.array([target]) - regulation
+        for name, size in self._controls().items():
+            out[name] = np.zeros(size)  # read only: the controller writes them
         return out

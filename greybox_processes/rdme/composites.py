@@ -26,7 +26,7 @@ def b1_model(size: int = 32) -> dict:
 
 def rdme_bimolecular(*, size: int = 32, n_replicas: int = 1, splitting: str = "strang",
                      dt: float = 0.0, interval: float = 0.5, seed: int = 0,
-                     rdme_address: str = "local:RDME",
+                     method: str = "auto", rdme_address: str = "local:RDME",
                      rdme_config: Mapping[str, Any] | None = None) -> dict:
     """B1 on a ``size^3`` lattice; store ``lattice/region_counts`` (replica, region, species).
 
@@ -39,9 +39,11 @@ def rdme_bimolecular(*, size: int = 32, n_replicas: int = 1, splitting: str = "s
         that divides the interval.
     interval : how often (s) the process writes the region counts.
     seed : random seed (the same seed gives the same trajectory in both engines).
+    method : 'auto' (B1 is dilute: the particle form), 'particles' or 'lattice'
+        (the same RDME; see :func:`greybox_processes.rdme.rdme`).
     """
     config = {"model": b1_model(size), "n_replicas": n_replicas, "splitting": splitting,
-              "dt": dt, "seed": seed}
+              "dt": dt, "seed": seed, "method": method}
     config.update(rdme_config or {})
     return {
         "state": {

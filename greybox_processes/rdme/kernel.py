@@ -73,10 +73,11 @@ from .rng import step_seeds, uniforms, words
 
 __all__ = ["RDMEState", "RDMEKernel", "rdme", "check_errors", "hop_probabilities",
            "max_stable_tau", "choose_count_dtype", "ERROR_OVERFLOW", "ERROR_NEGATIVE",
-           "SPLITTINGS", "COUNT_DTYPES"]
+           "SPLITTINGS", "COUNT_DTYPES", "METHODS", "ERROR_CAPACITY"]
 
 ERROR_OVERFLOW = 1   # a site count exceeded the storage dtype
 ERROR_NEGATIVE = 2   # a count went negative (a bug guard: cannot happen by construction)
+ERROR_CAPACITY = 4   # particle form: more particles than slots (see .particles)
 SPLITTINGS = ("lie", "strang")
 COUNT_DTYPES = ("auto", "uint8", "uint16", "int32")
 _UNROLL = 3          # CDF terms of the binomial inversion unrolled into the fused step
@@ -178,10 +179,13 @@ class RDMEKernel(NamedTuple):
     init: callable
     step: callable
     region_counts: callable
+    observe: callable
+    with_counts: callable
     compiled: CompiledModel
     lattice: Lattice
     tau: float
     count_dtype: np.dtype
+    method: str = "lattice"
 
     def bytes_per_voxel_step(self, n_species: int | None = None) -> int:
         """Minimum memory traffic of one step per site: read and write every count
@@ -190,10 +194,25 @@ class RDMEKernel(NamedTuple):
         return 2 * s * self.count_dtype.itemsize + (1 if len(self.lattice.regions) > 1 else 0)
 
 
+METHODS = ("auto", "lattice", "particles")
+_DILUTE = 0.125   # 'auto' takes the particle form below this many particles per site-species
+
+
 def rdme(model: RDMEModel | CompiledModel, lattice: Lattice, *, tau: float,
          splitting: str = "strang", count_dtype: str = "auto", initial_max: int | None = None,
-         float_dtype=None, diffusion_substeps: int = 1) -> RDMEKernel:
+         float_dtype=None, diffusion_substeps: int = 1, method: str = "auto",
+         initial_particles: int | None = None, capacity: int | None = None):
     """Build the RDME kernel for ``model`` on ``lattice``.
+
+    Two forms of the same Markov chain (same splitting, same per-site SSA, same
+    hop law; their trajectories differ only through the random draws):
+    ``method='lattice'`` stores counts per site (this module; cost per site and
+    species, the GPU layout for crowded lattices), ``method='particles'`` stores the
+    particles (:mod:`.particles`; cost per particle, for dilute lattices; no
+    zero-order reactions). ``'auto'`` (default) takes the particle form when the
+    model allows it, ``count_dtype`` and ``diffusion_substeps`` are left at their
+    defaults, and the initial state has fewer than one particle per 8 site-species
+    (``initial_particles`` per replica; counted from an ``RDMEModel``'s initial counts).
 
     Parameters
     ----------
@@ -210,9 +229,13 @@ def rdme(model: RDMEModel | CompiledModel, lattice: Lattice, *, tau: float,
         ``1/diffusion_substeps`` its length (reactions keep the step ``tau``); the
         sweep's own time-discretisation error shrinks with it
 
+    initial_particles : particles per replica, for 'auto' with a compiled model
+    capacity : particle slots per replica ('particles' only; default twice the initial
+        number, at least 1024)
+
     Returns
     -------
-    RDMEKernel with
+    RDMEKernel (or :class:`.particles.ParticleKernel`, the same interface) with
         ``init(key, counts=None, n_replicas=1, seed=0) -> RDMEState``;
         ``step(state, n_steps, record_every=0, snapshots=False)`` -> RDMEState, or with
         ``record_every`` ``(state, region_counts (T, R, G, S), lattice (T, R, S, *shape) or
@@ -224,7 +247,21 @@ def rdme(model: RDMEModel | CompiledModel, lattice: Lattice, *, tau: float,
         raise ValueError(f"splitting must be one of {SPLITTINGS}, got {splitting!r}")
     if not (isinstance(tau, (int, float)) and math.isfinite(tau) and tau > 0):
         raise ValueError(f"tau must be a positive number of seconds, got {tau!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     compiled = model.compile(lattice) if isinstance(model, RDMEModel) else model
+    if method == "auto":
+        method = _auto_method(model, compiled, lattice, count_dtype, diffusion_substeps,
+                              initial_particles)
+    if method == "particles":
+        if count_dtype != "auto" or int(diffusion_substeps) != 1:
+            raise ValueError("method='particles' has no count_dtype (no per-site storage) and "
+                             "no diffusion_substeps; leave them at their defaults or use "
+                             "method='lattice'")
+        from .particles import rdme_particles
+        return rdme_particles(model if isinstance(model, RDMEModel) else compiled, lattice,
+                              tau=tau, splitting=splitting, capacity=capacity,
+                              float_dtype=float_dtype)
     if compiled.regions != lattice.regions:
         raise ValueError(f"the model was compiled for regions {compiled.regions}, the lattice "
                          f"has {lattice.regions}")
@@ -309,8 +346,31 @@ def rdme(model: RDMEModel | CompiledModel, lattice: Lattice, *, tau: float,
     def region_counts(counts):
         return _region_counts(plan, types, jnp.asarray(counts))
 
-    return RDMEKernel(init=init, step=step, region_counts=region_counts, compiled=compiled,
-                      lattice=lattice, tau=float(tau), count_dtype=store)
+    def observe(state: RDMEState):
+        """``(R, G, S)`` counts per replica, region and species."""
+        return region_counts(state.counts)
+
+    def with_counts(state: RDMEState, counts) -> RDMEState:
+        """``state`` with its lattice replaced by ``counts`` (key, error and steps kept)."""
+        fresh = init(state.key, counts)
+        return dataclasses.replace(state, counts=fresh.counts)
+
+    return RDMEKernel(init=init, step=step, region_counts=region_counts, observe=observe,
+                      with_counts=with_counts, compiled=compiled, lattice=lattice,
+                      tau=float(tau), count_dtype=store)
+
+
+def _auto_method(model, compiled, lattice, count_dtype, diffusion_substeps, initial_particles):
+    from .particles import supports_particles
+    if supports_particles(compiled) or count_dtype != "auto" or int(diffusion_substeps) != 1:
+        return "lattice"
+    if initial_particles is None:
+        if not isinstance(model, RDMEModel):
+            return "lattice"
+        probe = model.initial_counts(lattice, 1, seed=0)
+        initial_particles = int(probe.sum())
+    dilute = initial_particles < _DILUTE * lattice.n_sites * max(compiled.n_species, 1)
+    return "particles" if dilute else "lattice"
 
 
 # --------------------------------------------------------------------------------------
@@ -519,8 +579,11 @@ def _propensities(plan, types, x, fdt):
     return out
 
 
-def _react(plan, types, x, seeds, stream, fdt):
+def _react(plan, types, x, seeds, stream, fdt, index=None):
     """Exact per-site SSA (Gillespie's direct method) over one reaction step of length tau.
+
+    ``index`` (default: the position) is the counter of each site's random words,
+    so that a caller holding sites in another layout draws the same numbers.
 
     The first pass only decides, per site, whether any event happens in the
     step (``u < 1 - exp(-a0 tau)``); the event times, choices and later events
@@ -534,8 +597,8 @@ def _react(plan, types, x, seeds, stream, fdt):
     zero = jnp.asarray(0.0, fdt)
 
     def draw(s):
-        return (uniforms(site_shape, seeds, s, fdt),
-                uniforms(site_shape, seeds, s + np.uint32(1), fdt))
+        return (uniforms(site_shape, seeds, s, fdt, index=index),
+                uniforms(site_shape, seeds, s + np.uint32(1), fdt, index=index))
 
     def fire_and_apply(x, a, a0, u1, u2, t_left, active):
         pos = a0 > zero
@@ -667,4 +730,8 @@ def check_errors(state: RDMEState) -> None:
                         "rebuild the kernel with a wider count_dtype ('uint16' or 'int32')")
     if bits & ERROR_NEGATIVE:
         messages.append("a count went negative (an internal error; please report it)")
+    if bits & ERROR_CAPACITY:
+        messages.append("the particles outgrew their slots (reactions made more particles "
+                        "than the kernel's capacity); rebuild it with a larger capacity= "
+                        "(per replica) or use method='lattice'")
     raise SimulationError("RDME: " + "; ".join(messages))

@@ -11,9 +11,14 @@ drawn uniformly among the particles present (multivariate hypergeometric).
 Fractional changes (from an ODE) are rounded stochastically, so the lattice
 receives them exactly in expectation. Removing more particles than a region
 holds raises :class:`~greybox_processes.errors.SimulationError`.
+
+Config ``method`` picks the kernel's form ('auto', 'particles' or 'lattice': the
+same RDME stored per particle or per site; see :func:`.kernel.rdme`); ``capacity``
+is the particle form's slots per replica (0: automatic).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 from typing import Any, Mapping
@@ -25,7 +30,7 @@ from ..errors import SimulationError
 from ..framework.base import GreyboxProcess, steps_per_interval
 from ..framework.ports import array_port
 from . import geometry as geo
-from .kernel import SPLITTINGS, check_errors, max_stable_tau, rdme
+from .kernel import METHODS, SPLITTINGS, check_errors, max_stable_tau, rdme
 from .model import RDMEModel, model_from_dict, parse_reaction
 
 __all__ = ["RDME", "RegionODE", "lattice_from_dict", "load_model", "B1_MODEL"]
@@ -111,6 +116,8 @@ class RDME(GreyboxProcess):
         "splitting": {"_type": "string", "_default": "strang"},
         "n_replicas": {"_type": "integer", "_default": 1},
         "count_dtype": {"_type": "string", "_default": "auto"},
+        "method": {"_type": "string", "_default": "auto"},
+        "capacity": {"_type": "integer", "_default": 0},
         "seed": {"_type": "integer", "_default": 0},
         "emit_lattice": {"_type": "boolean", "_default": False},
         "dtype": {"_type": "string", "_default": "float64"},
@@ -127,6 +134,12 @@ class RDME(GreyboxProcess):
         if not 0 < cfg["hop_probability"] <= 0.5:
             raise ValueError("hop_probability (used to choose dt when dt is 0) must lie in "
                              f"(0, 0.5], got {cfg['hop_probability']}")
+        if cfg["method"] not in METHODS:
+            raise ValueError(f"method must be one of {METHODS} (the particle or the lattice form "
+                             f"of the kernel), got {cfg['method']!r}")
+        if cfg["capacity"] < 0:
+            raise ValueError(f"capacity must be >= 0 particle slots per replica (0: automatic), "
+                             f"got {cfg['capacity']}")
         if cfg["dt"] < 0:
             raise ValueError(f"dt must be >= 0 s (0: choose from hop_probability), got {cfg['dt']}")
         self.model, self.lattice = load_model(cfg["model"] or B1_MODEL)
@@ -138,10 +151,12 @@ class RDME(GreyboxProcess):
             self._kernel(cfg["dt"])   # fail early on an unstable time step
         counts = self.model.initial_counts(self.lattice, cfg["n_replicas"], seed=cfg["seed"])
         self._initial_max = int(counts.max()) if counts.size else 0
+        self._initial_particles = int(counts.reshape(counts.shape[0], -1).sum(axis=1).max()) \
+            if counts.size else 0
         kernel = self._kernel(self._dt_max())
         with jax.enable_x64(self._x64):
             self._state = kernel.init(jax.random.key(cfg["seed"]), counts)
-            self._written = np.asarray(kernel.region_counts(self._state.counts), np.float64)
+            self._written = np.asarray(kernel.observe(self._state), np.float64)
 
     # -- time steps ---------------------------------------------------------------------
     def _dt_max(self) -> float:
@@ -160,7 +175,10 @@ class RDME(GreyboxProcess):
                     self.compiled, self.lattice, tau=key, splitting=self.config["splitting"],
                     count_dtype=self.config["count_dtype"],
                     initial_max=getattr(self, "_initial_max", 0),
-                    float_dtype=jnp.float64 if self._x64 else jnp.float32)
+                    float_dtype=jnp.float64 if self._x64 else jnp.float32,
+                    method=self.config["method"],
+                    initial_particles=getattr(self, "_initial_particles", None),
+                    capacity=self.config["capacity"] or None)
         return self._kernels[key]
 
     def _steps(self, interval: float) -> tuple[int, float]:
@@ -227,9 +245,9 @@ class RDME(GreyboxProcess):
         if counts.max(initial=0) > limit:
             raise SimulationError(f"RDME coupling: a site count exceeds {limit} "
                                   f"({self._state.counts.dtype}); use a wider count_dtype")
-        self._state = type(self._state)(
-            counts=jax.numpy.asarray(counts.astype(self._state.counts.dtype)),
-            key=jax.random.key_data(key), error=self._state.error, steps=self._state.steps)
+        kernel = next(iter(self._kernels.values()))
+        self._state = dataclasses.replace(kernel.with_counts(self._state, counts),
+                                          key=jax.random.key_data(key))
 
     def update(self, state, interval):
         store = np.asarray(state["region_counts"], dtype=np.float64)
@@ -245,7 +263,7 @@ class RDME(GreyboxProcess):
             advanced = kernel.step(self._state, n_steps)
             check_errors(advanced)
             self._state = advanced
-            new = np.asarray(kernel.region_counts(advanced.counts), np.float64)
+            new = np.asarray(kernel.observe(advanced), np.float64)
         self._written = new
         update = {"region_counts": new - store}
         if self.config["emit_lattice"]:

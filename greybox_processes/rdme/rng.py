@@ -43,18 +43,25 @@ def step_seeds(key):
     return jax.random.key_data(key), jax.random.bits(sub, (2,), jnp.uint32)
 
 
-def words(shape, seeds, stream):
-    """uint32 words of ``shape`` for ``stream`` (a Python or traced uint32)."""
-    size = int(np.prod(shape)) if len(shape) else 1
-    idx = lax.iota(jnp.uint32, size).reshape(shape)
+def words(shape, seeds, stream, index=None):
+    """uint32 words of ``shape`` for ``stream`` (a Python or traced uint32).
+
+    ``index``: the counter of each word (broadcastable to ``shape``; default the
+    position), e.g. a site number, so that two layouts of the same sites draw the
+    same word for the same site."""
+    if index is None:
+        size = int(np.prod(shape)) if len(shape) else 1
+        idx = lax.iota(jnp.uint32, size).reshape(shape)
+    else:
+        idx = jnp.broadcast_to(jnp.asarray(index).astype(jnp.uint32), shape)
     salt = seeds[0] ^ (jnp.asarray(stream, jnp.uint32) * _STREAM)
     x = _triple32(idx * _GOLDEN + salt)
     return _triple32(x ^ seeds[1])
 
 
-def uniforms(shape, seeds, stream, dtype):
-    """Uniforms in (0, 1) of ``dtype``."""
-    w = words(shape, seeds, stream)
+def uniforms(shape, seeds, stream, dtype, index=None):
+    """Uniforms in (0, 1) of ``dtype`` (``index``: as for :func:`words`)."""
+    w = words(shape, seeds, stream, index)
     bits = 32 if jnp.finfo(dtype).nmant >= 32 else 24
     if bits < 32:
         w = w >> np.uint32(32 - bits)   # exactly representable, so u < 1 strictly

@@ -4,7 +4,8 @@ Kernel (:mod:`.kernel`, built from :mod:`.forces`, :mod:`.cycle` and :mod:`.fiel
 ``TissueParams.create(...)``, ``make_tissue(params) -> (init_fn, step_fn)``, ``advance``,
 ``advance_checked`` (grows a full capacity), ``check_errors``. Processes
 (:mod:`.process`): ``Tissue`` and ``Fields``. Composites (:mod:`.composites`):
-``tissue(dim=3|2)`` (``composites/tissue.yaml``, ``tissue_2d.yaml``) and
+``tissue(dim=3|2)`` (``composites/tissue.yaml``, ``tissue_2d.yaml``),
+``dephasing_population`` (``dephasing_population.yaml``, WCM-Hard tier 6) and
 ``fields_pulse``. Interventions are generic:
 :mod:`greybox_processes.framework.interventions`. Plots: :mod:`.plot`; gradient
 fits: :mod:`.fit`; cell-size data and the adder population: :mod:`.cell_size`.

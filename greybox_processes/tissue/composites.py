@@ -7,6 +7,9 @@
   regulator gene 17 of the cells that sense it, and ``B`` (protein of gene 2,
   secreted) which decays in the fields. ``dim=3`` is ``tissue.yaml``, ``dim=2``
   is ``tissue_2d.yaml``.
+* :func:`dephasing_population`: 100 synchronised cells of one type growing and
+  dividing, without GRN, fields or mechanics, sized for the 7 generations of
+  WCM-Hard tier 6 (``dephasing_population.yaml``).
 * :func:`fields_pulse`: a chemical released in the middle of a grid of fields,
   diffusing and decaying (the NEXUS figure 4 scenario for interventions on D).
 """
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-__all__ = ["tissue", "fields_pulse", "CELL_STORES"]
+__all__ = ["tissue", "tissue_2d", "dephasing_population", "fields_pulse", "CELL_STORES"]
 
 CELL_STORES = ("position", "force", "volume", "radius", "mass", "cell_type", "phase", "clock",
                "chem")
@@ -67,6 +70,49 @@ def tissue(*, dim: int = 3, cells_per_type: int = 8, initial_per_type: int = 2,
                 "inputs": {**_wires(ports, "cells"), "amount": ["fields", "amount"]},
                 "outputs": {**_wires(ports, "cells"), "amount": ["fields", "amount"]},
             },
+        }
+    }
+
+
+def tissue_2d(**kwargs) -> dict:
+    """``tissue(dim=2, ...)``: the document of ``composites/tissue_2d.yaml``."""
+    return tissue(dim=2, **kwargs)
+
+
+def dephasing_population(*, initial_cells: int = 100, capacity: int = 16000,
+                         size_rule: str = "timer", synchronized: bool = True,
+                         interval: float = 1.0, seed: int = 0,
+                         tissue_config: Mapping[str, Any] | None = None) -> dict:
+    """A growing population from ``initial_cells`` synchronised cells (WCM-Hard tier 6).
+
+    One cell type with the cell-cycle parameters of :func:`tissue` (timer rule, interphase
+    12 +- 1, mitosis 1 +- 0.1, growth 0.0578) and no GRN, fields, mechanics or death.
+
+    Parameters
+    ----------
+    initial_cells : live cells at the start.
+    capacity : slots; 16000 holds 100 cells over 7 generations (100 x 2^7 x 1.25).
+    size_rule : 'timer' (the tissue's), 'adder' or 'sizer'.
+    synchronized : start every cell at birth (tier 6 sets it anyway).
+    interval, seed : as in :func:`tissue`.
+    tissue_config : extra or replacing config values.
+    """
+    config = {
+        "domain": [100.0, 100.0], "field_shape": [1, 1], "chemicals": [], "dt": 0.05,
+        "seed": seed, "n_types": 1, "capacity_per_type": capacity,
+        "initial_per_type": initial_cells, "synchronized": synchronized, "mechanics": False,
+        "size_rule": size_rule, "t_interphase": [12.0], "t_interphase_sd": [1.0],
+        "t_mitosis": [1.0], "t_mitosis_sd": [0.1], "growth_rate": [0.0578],
+        "birth_volume": [1.0],
+    }
+    config.update(tissue_config or {})
+    ports = {**_wires(CELL_STORES, "cells"), "amount": ["fields", "amount"]}
+    return {
+        "state": {
+            "cells": {},
+            "fields": {},
+            "tissue": {"_type": "process", "address": "local:Tissue", "config": config,
+                       "interval": interval, "inputs": dict(ports), "outputs": dict(ports)},
         }
     }
 

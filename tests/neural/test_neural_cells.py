@@ -42,14 +42,22 @@ def test_glass_box_is_the_diauxie_composite_and_conserves(core):
     assert np.all((glass["cell.regulation"].values > 0) & (glass["cell.regulation"].values < 1))
 
 
+@pytest.mark.parametrize("outputs", [["lac_induction"], ["lac_induction", "uptake_control"],
+                                     ["lac_induction", "uptake_control", "synthesis_allocation"]])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_grey_box_conserves_whatever_the_weights(seed, core):
+def test_grey_box_conserves_whatever_the_weights(seed, outputs, core):
     """Property: random controller weights move regulation, never mass (C and N to round-off)."""
-    doc = grey_box_cell(weights="", controller_config={"seed": seed})
+    doc = grey_box_cell(weights="", controller_config={"seed": seed, "outputs": outputs})
     ds = gb.run(doc, 0.5, core=core, progress=False)
     regulation = ds["cell.regulation"].values[:, 0]
     assert np.ptp(regulation[1:]) >= 0 and np.all((regulation > 0) & (regulation < 1))
     assert not np.allclose(regulation[1:], regulation[0])  # the network really acted
+    if "uptake_control" in outputs:
+        control = ds["cell.uptake_control"].values
+        assert np.all(control[0] == 1) and np.all((control[1:] > 0) & (control[1:] < 1))
+    if "synthesis_allocation" in outputs:
+        allocation = ds["cell.synthesis_allocation"].values[1:]
+        assert np.all((allocation > 0) & (allocation < 1))
     drift = mass_drift(ds)
     assert max(drift.values()) < ROUND_OFF, drift
     assert np.all(ds["env.concentrations"].values >= 0)

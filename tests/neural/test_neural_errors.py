@@ -18,7 +18,9 @@ def test_weights_that_do_not_fit_name_the_shape(core):
 def test_unknown_store_and_output(core):
     with pytest.raises(ValueError, match="does not know store.*'ribosomes'"):
         NeuralLatentController({"inputs": ["lac", "ribosomes"]}, core=core)
-    with pytest.raises(ValueError, match="regulation output"):
+    with pytest.raises(ValueError, match=r"regulation output.*'ptsG_rate'.*"
+                                         r"\['lac_induction', 'synthesis_allocation', "
+                                         r"'uptake_control'\]"):
         NeuralLatentController({"outputs": ["ptsG_rate"]}, core=core)
     with pytest.raises(ValueError, match="multiple of heads"):
         NeuralLatentController({"width": 30, "heads": 4}, core=core)

@@ -13,10 +13,10 @@ VOLUME = 1e-18   # 1 um^3
 CME = bimolecular_cme(1000, 1000, 0, 1.07e5, 0.351, VOLUME)
 
 
-def b1_kernel(size, splitting="strang"):
+def b1_kernel(size, splitting="strang", method="auto"):
     model, lattice = load_model(b1_model(size))
     tau = rd.max_stable_tau(model.compile(lattice), lattice, splitting, p_max=0.25)
-    return rd.rdme(model, lattice, tau=tau, splitting=splitting), model, lattice
+    return rd.rdme(model, lattice, tau=tau, splitting=splitting, method=method), model, lattice
 
 
 def stationary_start(lattice, n_replicas, seed):
@@ -57,13 +57,14 @@ def check_law(samples, probabilities, support):
     assert chisquare_against(samples, probabilities, support) > 1e-3
 
 
+@pytest.mark.parametrize("method", ["lattice", "particles"])
 @pytest.mark.parametrize("size", [2, 4, pytest.param(8, marks=pytest.mark.slow)])
-def test_b1_stationary_law_equals_cme_for_any_spacing(size):
+def test_b1_stationary_law_equals_cme_for_any_spacing(size, method):
     """Start in the CME law; after 4 s (2.4 relaxation times) C must still follow it.
 
     Exact at any tau: the law is invariant under both the exact per-site reaction
     chain and the lattice walk, hence under the splitting."""
-    kernel, _, lattice = b1_kernel(size)
+    kernel, _, lattice = b1_kernel(size, method=method)
     n_replicas = 256
     state = kernel.init(100 + size, stationary_start(lattice, n_replicas, seed=size))
     n_steps = int(round(4.0 / kernel.tau))
@@ -93,8 +94,9 @@ def test_b1_stationary_law_from_the_b1_start(size):
     check_law(samples, CME.stationary(), CME.c)
 
 
-def test_b1_mean_follows_cme_time_course():
-    kernel, model, lattice = b1_kernel(4)
+@pytest.mark.parametrize("method", ["lattice", "particles"])
+def test_b1_mean_follows_cme_time_course(method):
+    kernel, model, lattice = b1_kernel(4, method=method)
     n_replicas = 128
     state = kernel.init(3, model.initial_counts(lattice, n_replicas, seed=4))
     record = int(round(0.25 / kernel.tau))

@@ -38,13 +38,14 @@ def pooled_chisquare(observed, expected):
     return stats.chisquare(obs, exp).pvalue
 
 
-def run_walk(shape, periodic, start, n_particles, n_steps, n_replicas, seed):
+def run_walk(shape, periodic, start, n_particles, n_steps, n_replicas, seed, method="lattice"):
     h = 1e-7
     lattice = rd.box(shape, h, periodic=periodic)
     model = rd.RDMEModel().add_species("A", D)
     p = 0.25
     tau = p * h * h / D
-    kernel = rd.rdme(model, lattice, tau=tau, splitting="lie", count_dtype="uint16")
+    kernel = rd.rdme(model, lattice, tau=tau, splitting="lie", method=method,
+                     count_dtype="uint16" if method == "lattice" else "auto")
     counts = np.zeros((n_replicas, 1) + tuple(shape), np.int64)
     counts[(slice(None), 0) + tuple(start)] = n_particles
     state = kernel.init(seed, counts)
@@ -60,9 +61,11 @@ def run_walk(shape, periodic, start, n_particles, n_steps, n_replicas, seed):
     ((7, 5, 4), False, (0, 0, 3)),         # reflecting box, from a corner
     ((11, 6), (True, False), (5, 0)),      # 2D, mixed boundaries
 ])
-def test_per_axis_displacement_law(shape, periodic, start):
+@pytest.mark.parametrize("method", ["lattice", "particles"])
+def test_per_axis_displacement_law(shape, periodic, start, method):
     n_particles, n_steps = 3000, 12
-    final, p, _ = run_walk(shape, periodic, start, n_particles, n_steps, 4, seed=11)
+    final, p, _ = run_walk(shape, periodic, start, n_particles, n_steps, 4, seed=11,
+                           method=method)
     flags = (periodic,) * len(shape) if isinstance(periodic, bool) else periodic
     for axis, n in enumerate(shape):
         law = np.linalg.matrix_power(walk_matrix(n, p, flags[axis]), n_steps)[start[axis]]
@@ -72,10 +75,11 @@ def test_per_axis_displacement_law(shape, periodic, start):
         assert pooled_chisquare(observed, expected) > 1e-3, (axis, observed, expected)
 
 
-def test_mean_squared_displacement_is_6Dt():
+@pytest.mark.parametrize("method", ["lattice", "particles"])
+def test_mean_squared_displacement_is_6Dt(method):
     shape, start = (25, 25, 25), (12, 12, 12)
     n_particles, n_steps = 1500, 20
-    final, p, tau = run_walk(shape, True, start, n_particles, n_steps, 4, seed=5)
+    final, p, tau = run_walk(shape, True, start, n_particles, n_steps, 4, seed=5, method=method)
     h = 1e-7
     # minimal-image displacements (a wrap is ~4 standard deviations away)
     grids = np.meshgrid(*[((np.arange(n) - s + n // 2) % n - n // 2) * h

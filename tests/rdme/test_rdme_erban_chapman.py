@@ -39,14 +39,14 @@ def discrete_mean_time(size, p, rate, tau):
     return times.mean() * tau
 
 
-def measure(size, n_replicas, n_a, seed):
+def measure(size, n_replicas, n_a, seed, method="lattice"):
     h = EXTENT / size
     lattice = rd.box((size,) * 3, h)
     model = rd.RDMEModel().add_species("A", D).add_species("B", D)
     # B is a catalyst: with one B, every A independently runs the A-B pair problem
     model.add_reaction("A + B -> B", K * 1e3 * rd.AVOGADRO)   # m^3/s -> 1/(M s)
     tau = P_HOP * h * h / D
-    kernel = rd.rdme(model, lattice, tau=tau, splitting="lie", initial_max=n_a)
+    kernel = rd.rdme(model, lattice, tau=tau, splitting="lie", initial_max=n_a, method=method)
     rng = np.random.default_rng(seed)
     counts = np.zeros((n_replicas, 2, lattice.n_sites), np.int64)
     for r in range(n_replicas):
@@ -62,9 +62,10 @@ def measure(size, n_replicas, n_a, seed):
     return per_replica, expected, h
 
 
+@pytest.mark.parametrize("method", ["lattice", "particles"])
 @pytest.mark.parametrize("size", [4, pytest.param(8, marks=pytest.mark.slow)])
-def test_mean_reaction_time_matches_the_lattice_theory(size):
-    per_replica, expected, h = measure(size, n_replicas=48, n_a=48, seed=size)
+def test_mean_reaction_time_matches_the_lattice_theory(size, method):
+    per_replica, expected, h = measure(size, n_replicas=48, n_a=48, seed=size, method=method)
     mean, se = per_replica.mean(), per_replica.std(ddof=1) / np.sqrt(per_replica.size)
     assert abs(mean - expected) < 4 * se, (mean, expected, se)
     # Erban & Chapman's continuous-time rate (finite periodic lattice), up to O(tau)

@@ -11,7 +11,8 @@ def cell():
     return rd.sphere((10, 10, 10), 2e-8, 8e-8)          # extracellular, cytoplasm, membrane
 
 
-def test_zero_transition_blocks_the_membrane_and_reactions_stay_in_their_region():
+@pytest.mark.parametrize("method", ["lattice", "particles"])
+def test_zero_transition_blocks_the_membrane_and_reactions_stay_in_their_region(method):
     lattice = cell()
     model = rd.RDMEModel()
     model.add_species("A", 1e-12, initial={"extracellular": 300})
@@ -22,7 +23,7 @@ def test_zero_transition_blocks_the_membrane_and_reactions_stay_in_their_region(
     model.add_reaction("X -> Y", 50.0, regions=["cytoplasm"])
     model.add_reaction("A -> Y", 5.0, regions=["cytoplasm"])   # A never gets there
     tau = 0.25 * lattice.spacing ** 2 / 1e-12
-    kernel = rd.rdme(model, lattice, tau=tau, splitting="lie")
+    kernel = rd.rdme(model, lattice, tau=tau, splitting="lie", method=method)
     state = kernel.init(1, n_replicas=3, seed=2)
     state, records, snaps = kernel.step(state, 400, record_every=100, snapshots=True)
     rd.check_errors(state)
@@ -36,10 +37,11 @@ def test_zero_transition_blocks_the_membrane_and_reactions_stay_in_their_region(
     assert np.all(y[:, :, ~lattice.mask("cytoplasm")] == 0)        # and only inside
 
 
-def test_open_membrane_lets_particles_through():
+@pytest.mark.parametrize("method", ["lattice", "particles"])
+def test_open_membrane_lets_particles_through(method):
     lattice = cell()
     model = rd.RDMEModel().add_species("A", 1e-12, initial={"extracellular": 300})
-    kernel = rd.rdme(model, lattice, tau=0.25 * lattice.spacing ** 2 / 1e-12)
+    kernel = rd.rdme(model, lattice, tau=0.25 * lattice.spacing ** 2 / 1e-12, method=method)
     state, records, _ = kernel.step(kernel.init(3, n_replicas=2), 200, record_every=200)
     records = np.asarray(records)
     assert records[-1, :, lattice.region_index("cytoplasm"), 0].min() > 0
@@ -60,14 +62,15 @@ def test_overflow_is_raised_not_clipped():
     assert np.asarray(state.counts).max() > 255
 
 
-def test_same_seed_same_trajectory_other_seed_differs():
+@pytest.mark.parametrize("method", ["lattice", "particles"])
+def test_same_seed_same_trajectory_other_seed_differs(method):
     lattice = rd.box((6, 6, 6), 1e-7)
     model = rd.RDMEModel().add_species("A", 1e-12, initial=100).add_species("B", 1e-12)
     model.add_reaction("A -> B", 2.0)
-    kernel = rd.rdme(model, lattice, tau=2e-3)
+    kernel = rd.rdme(model, lattice, tau=2e-3, method=method)
     one = kernel.step(kernel.init(5, n_replicas=2, seed=1), 50)
     two = kernel.step(kernel.init(5, n_replicas=2, seed=1), 50)
     other = kernel.step(kernel.init(6, n_replicas=2, seed=1), 50)
     np.testing.assert_array_equal(np.asarray(one.counts), np.asarray(two.counts))
     assert not np.array_equal(np.asarray(one.counts), np.asarray(other.counts))
-    assert one.counts.dtype == np.uint8
+    assert one.counts.dtype == (np.uint8 if method == "lattice" else np.int32)

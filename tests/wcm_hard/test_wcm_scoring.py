@@ -173,6 +173,33 @@ def test_reference_plateau_of_identical_cells_is_analytic():
     assert t6.reference_plateau(table, n_ages=2001) == pytest.approx(cv, rel=1e-6)
 
 
+def test_dephasing_generation_time_follows_the_size_rule():
+    cycle = {"t_interphase": [12.0], "t_mitosis": [1.0], "growth_rate": [math.log(2.0) / 20]}
+    assert t6.generation_time({**cycle, "size_rule": "timer"}) == pytest.approx(13.0)
+    for rule in ("adder", "sizer"):  # a steady cycle doubles the volume: ln2 / rate
+        assert t6.generation_time({**cycle, "size_rule": rule}) == pytest.approx(21.0)
+    with pytest.raises(ValueError, match="size_rule 'clock'"):
+        t6.generation_time({**cycle, "size_rule": "clock"})
+    with pytest.raises(ValueError, match="no 't_interphase'"):
+        t6.generation_time({"t_mitosis": [1.0]})
+
+
+def test_dephasing_capacity_check_names_the_fix():
+    assert t6.required_capacity(100, 7) == math.ceil(100 * 2 ** 7 * t6.CAPACITY_MARGIN)
+    t6.check_capacity({"initial_per_type": 100, "capacity_per_type": 16000}, 7)
+    with pytest.raises(ValueError, match=r"capacity_per_type >= 308.*run_generations"):
+        t6.check_capacity({"initial_per_type": 2, "capacity_per_type": 8}, 7, "tissue")
+    with pytest.raises(ValueError, match="at least 2"):
+        t6.check_capacity({"initial_per_type": 1, "capacity_per_type": 800}, 7)
+
+
+def test_dephasing_cv_per_generation_averages_whole_generations():
+    t = np.arange(0.0, 30.5, 1.0)                      # 3 generations of 10
+    cv = np.floor(t / 10.0) * 0.1
+    cv[3] = np.nan                                     # NaN samples (< 2 cells) are skipped
+    np.testing.assert_allclose(t6.cv_per_generation(t, cv, 10.0), [0.0, 0.1, 0.2])
+
+
 # -- tier 7 --------------------------------------------------------------------------------
 def test_double_dissociation():
     assert t7.double_dissociation(0.05, 0.6, 0.0, 0.3)["passed"] is True

@@ -15,7 +15,10 @@ Pass: monotone rise, plateau reached within ``generations`` (5), and the plateau
 ``plateau_tolerance`` (20%) of the reference (our tolerance; the seed says "about 0.2").
 
 Runs: the composite with its cells started synchronised (``<process>.config.synchronized:
-true``); it needs ``cells.volume`` and ``cells.phase`` stores (the tissue mechanism).
+true``) for ``run_generations`` (7) generations of :func:`generation_time`; it needs ``volume``
+and ``phase`` stores (the tissue mechanism: ``composites/dephasing_population.yaml``). Before
+running, :func:`check_capacity` makes sure the population's slots can hold the cells of that many
+generations, and otherwise says what to set. Quick mode runs the same (one run of ~10^4 cells).
 """
 from __future__ import annotations
 
@@ -25,7 +28,12 @@ import numpy as np
 
 from .base import FAIL, PASS, TierStep, process_nodes
 
-__all__ = ["volume_cv", "dephasing_score", "reference_plateau", "DephasingTier"]
+__all__ = ["volume_cv", "dephasing_score", "reference_plateau", "generation_time",
+           "required_capacity", "check_capacity", "cv_per_generation", "DephasingTier"]
+
+#: spare slots over ``initial x 2^generations`` (a de-phased population outgrows the doubling
+#: count slightly; a full capacity would stop the run)
+CAPACITY_MARGIN = 1.2
 
 
 def volume_cv(volumes, alive=None):
@@ -78,6 +86,60 @@ def reference_plateau(table=None, n_ages: int = 41) -> float:
     return math.sqrt(var) / mean
 
 
+def generation_time(config) -> float:
+    """Mean cell-cycle duration of a Tissue config (its defaults filled in).
+
+    Timer rule: mean interphase + mean mitosis. Adder and sizer: a cell doubles its volume over a
+    steady cycle, so interphase lasts ``ln 2 / growth_rate`` on average, plus mitosis.
+    """
+    def mean(key):
+        if key not in config:
+            raise ValueError(f"the cell population's config has no {key!r}; tier 6 needs it to "
+                             "count generations")
+        return float(np.mean(config[key]))
+
+    rule = config.get("size_rule", "timer")
+    if rule == "timer":
+        return mean("t_interphase") + mean("t_mitosis")
+    if rule in ("adder", "sizer"):
+        rate = mean("growth_rate")
+        return math.log(2.0) / rate + mean("t_mitosis") if rate > 0 else float("nan")
+    raise ValueError(f"unknown size_rule {rule!r}; the Tissue process knows timer, adder, sizer")
+
+
+def required_capacity(initial: int, generations: float) -> int:
+    """Slots per cell type that ``initial`` cells need over ``generations`` (with a margin)."""
+    return int(math.ceil(initial * 2.0 ** generations * CAPACITY_MARGIN))
+
+
+def check_capacity(config, generations: float, where: str = "tissue") -> None:
+    """Raise ValueError saying what to set when the population cannot hold ``generations``."""
+    initial = int(config["initial_per_type"])
+    capacity = int(config["capacity_per_type"])
+    if initial < 2:
+        raise ValueError(f"{where} starts with {initial} cell(s) per type; the CV of volume needs "
+                         f"at least 2 (tier 6 asks for 100): set {where}.config.initial_per_type")
+    need = required_capacity(initial, generations)
+    if capacity < need:
+        raise ValueError(
+            f"the population cannot hold {generations:g} generations: {initial} cells per type "
+            f"grow to about {initial * 2.0 ** generations:.0f} (x 2^{generations:g}) but "
+            f"{where}.config.capacity_per_type is {capacity}. Set capacity_per_type >= {need} in "
+            "the spec (composites/dephasing_population.yaml is sized for tier 6), or run fewer "
+            "generations with --option 6.run_generations=N (N >= generations + 1)")
+
+
+def cv_per_generation(times, cv, generation_time: float) -> list:
+    """Mean CV over each whole generation ``[k, k + 1)`` of the run (NaN-free samples only)."""
+    t = (np.asarray(times, dtype=float) - float(times[0])) / generation_time
+    cv = np.asarray(cv, dtype=float)
+    out = []
+    for k in range(int(math.floor(t[-1] + 1e-9))):
+        window = (t >= k) & (t < k + 1) & np.isfinite(cv)
+        out.append(float(np.mean(cv[window])) if window.any() else float("nan"))
+    return out
+
+
 class DephasingTier(TierStep):
     """WCM-Hard tier 6: CV of cell volume of synchronised cells rises to Taheri-Araghi's plateau."""
 
@@ -90,48 +152,88 @@ class DephasingTier(TierStep):
                      "run_generations": {"_type": "float", "_default": 7.0},
                      "plateau_tolerance": {"_type": "float", "_default": 0.2}}
 
-    def _evaluate(self, client):
-        from ...framework.run import run
+    def initialize(self, config):
+        super().initialize(config)
+        generations, run_for = self.config["generations"], self.config["run_generations"]
+        if not generations > 0:
+            raise ValueError(f"generations must be > 0, got {generations}")
+        if not run_for >= generations + 1:
+            raise ValueError(f"run_generations ({run_for:g}) must be >= generations + 1 "
+                             f"({generations + 1:g}): the plateau is the mean CV over the last "
+                             "generation, after the rise")
+        if not self.config["plateau_tolerance"] > 0:
+            raise ValueError("plateau_tolerance must be > 0 (a relative error), got "
+                             f"{self.config['plateau_tolerance']}")
 
-        spec = self.config["spec"]
-        nodes = process_nodes(spec)
-        found = None
-        for path, node in nodes.items():
+    def _population(self, spec):
+        """``(path, node, config with the process defaults)`` of the cell population, or None."""
+        for path, node in process_nodes(spec).items():
             outputs = node.get("outputs") or {}
             if "volume" in outputs and "phase" in outputs:
-                found = (path, node)
-                break
+                return path, node, {**self._defaults(node), **(node.get("config") or {})}
+        return None
+
+    def _defaults(self, node) -> dict:
+        from ...framework.spec import resolve_process_class
+
+        try:
+            cls = resolve_process_class(node.get("address", ""), self.core)
+        except Exception:  # noqa: BLE001 - an unknown process is reported by the run itself
+            return {}
+        schema = getattr(cls, "config_schema", {}) or {}
+        return {k: v["_default"] for k, v in schema.items()
+                if isinstance(v, dict) and "_default" in v}
+
+    def _evaluate(self, client):
+        from ...framework.run import run
+        from ...framework.spec import _resolve_wire
+
+        spec = self.config["spec"]
+        found = self._population(spec)
         if found is None:
             return self.not_applicable("the composite has no cell population with volume and "
                                        "cell-cycle phase stores (no tissue mechanism)")
-        path, node = found
-        config = node.get("config") or {}
-        t_gen = float(np.mean(config.get("t_interphase", [0.0]))
-                      + np.mean(config.get("t_mitosis", [0.0])))
+        path, node, config = found
+        if not {"t_mitosis", "initial_per_type", "capacity_per_type"} <= set(config):
+            return self.not_applicable("the cell population's process has no cell cycle "
+                                       "(t_mitosis) or no initial_per_type/capacity_per_type")
+        t_gen = generation_time(config)
         if not t_gen > 0:
-            return self.not_applicable("the cell cycle's duration (t_interphase + t_mitosis) "
-                                       "is not in the process config; cannot count generations")
-        key = ".".join(map(str, path)) + ".config.synchronized"
-        dataset = run(spec, self.config["run_generations"] * t_gen, overrides={key: True},
+            return self.not_applicable("the cell cycle has no positive duration; cannot count "
+                                       "generations")
+        where = ".".join(map(str, path))
+        check_capacity(config, self.config["run_generations"], where)
+        # whole process intervals, so that the last generation is sampled to its end
+        interval = float(node.get("interval", 1.0))
+        duration = math.ceil(self.config["run_generations"] * t_gen / interval - 1e-9) * interval
+        dataset = run(spec, duration, overrides={f"{where}.config.synchronized": True},
                       progress=False)
-        volume_store = "/".join(map(str, node["outputs"]["volume"])).replace("/", ".")
-        phase_store = "/".join(map(str, node["outputs"]["phase"])).replace("/", ".")
-        phase = dataset[phase_store].values
-        alive = (phase == 1) | (phase == 2)
-        cv = volume_cv(dataset[volume_store].values, alive)
-        score = dephasing_score(dataset.time.values, cv, t_gen)
+        phase, volume = (dataset[".".join(map(str, _resolve_wire(path, node["outputs"][k])))]
+                         for k in ("phase", "volume"))
+        alive = (phase.values == 1) | (phase.values == 2)
+        times = dataset.time.values
+        cv = volume_cv(volume.values, alive)
+        return self._verdict(times, cv, alive, t_gen, config)
+
+    def _verdict(self, times, cv, alive, t_gen, config):
+        score = dephasing_score(times, cv, t_gen)
         reference = reference_plateau()
         rel = abs(score["plateau"] - reference) / reference
         evidence = {**score, "reference_plateau": reference, "plateau_relative_error": rel,
-                    "generation_time": t_gen, "cells_start": int(alive[0].sum()),
-                    "cells_end": int(alive[-1].sum())}
-        ok = (score["monotone"] and score["rise_generations"] <= self.config["generations"]
-              and rel <= self.config["plateau_tolerance"])
-        notes = []
+                    "generation_time": t_gen, "size_rule": config.get("size_rule", "timer"),
+                    "cv_per_generation": cv_per_generation(times, cv, t_gen),
+                    "cells_start": int(alive[0].sum()), "cells_end": int(alive[-1].sum()),
+                    "capacity": int(config["capacity_per_type"]) * int(config.get("n_types", 1))}
+        checks = {"monotone": score["monotone"],
+                  "rise": score["rise_generations"] <= self.config["generations"],
+                  "plateau": rel <= self.config["plateau_tolerance"]}
+        evidence["checks"] = checks
+        notes = [f"failed: {name}" for name, ok in checks.items() if not ok]
         if evidence["cells_start"] != 100:
             notes.append(f"started with {evidence['cells_start']} cells (the seed asks for 100)")
-        return self.make(PASS if ok else FAIL, score["plateau"], evidence=evidence, notes=notes,
-                         figures=self._plot(dataset.time.values, cv, reference, t_gen))
+        status = PASS if all(checks.values()) else FAIL
+        return self.make(status, score["plateau"], evidence=evidence, notes=notes,
+                         figures=self._plot(times, cv, reference, t_gen))
 
     def _plot(self, t, cv, reference, t_gen):
         path = self.figure_path("volume_cv")
@@ -142,8 +244,13 @@ class DephasingTier(TierStep):
         import matplotlib.pyplot as plt
 
         fig, ax = plt.subplots(figsize=(5, 3.2))
-        ax.plot(np.asarray(t) / t_gen, cv, label="model")
+        gens = (np.asarray(t) - t[0]) / t_gen
+        tol = self.config["plateau_tolerance"]
+        ax.axhspan(reference * (1 - tol), reference * (1 + tol), color="0.9",
+                   label=f"reference +-{tol:.0%}")
+        ax.plot(gens, cv, label="model")
         ax.axhline(reference, ls="--", color="k", label="Taheri-Araghi 2015")
+        ax.axvline(self.config["generations"], ls=":", color="0.5", label="rise limit")
         ax.set_xlabel("generations")
         ax.set_ylabel("CV of cell volume")
         ax.legend(fontsize=7)
