@@ -157,10 +157,9 @@ def peer(python, sim_time, ours):
     out = subprocess.run([python, str(script), "--sim-time", str(sim_time)], check=True,
                          capture_output=True, text=True).stdout.strip().splitlines()
     row = json.loads(out[-1])
-    wall = row.get("run_s") or row.get("wall_s")
-    ratio = {"case": "peer ratio, B1 32^3", "peer": row.get("peer", "smoldyn"),
-             "peer_mode": row.get("mode"), "peer_wall_s": wall,
-             "peer_simulated_s": sim_time}
+    wall = row["run_wall_s"]
+    ratio = {"case": "peer ratio, B1 32^3", "peer": row["peer"], "peer_mode": row["mode"],
+             "peer_wall_s": wall, "peer_cpu_s": row["run_cpu_s"], "peer_simulated_s": sim_time}
     for r in ours:
         if r and str(r.get("case", "")).startswith("B1 32^3") and r["replicas"] == 1:
             est = r["wall_for_simulated_s_estimate"] * sim_time / r["simulated_s"]

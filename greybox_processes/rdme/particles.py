@@ -135,7 +135,7 @@ def rdme_particles(model: RDMEModel | CompiledModel, lattice: Lattice, *, tau: f
 
     ``capacity``: particle slots per replica (default: twice the largest initial
     number of particles of a replica, at least 1024). ``gather``: how a step finds the
-    particles that share a site: 'dense' (a sites x species count array), 'sorted'
+    particles that share a site: 'dense' (a per-site array of leader slots), 'sorted'
     (sort the slots; for lattices where that array would dwarf the slots) or 'auto'.
     Use :func:`.kernel.rdme` with ``method='particles'`` rather than calling this directly.
     """
@@ -248,9 +248,9 @@ def rdme_particles(model: RDMEModel | CompiledModel, lattice: Lattice, *, tau: f
             n_records, n_inner = n_steps // record_every, record_every
         else:
             n_records, n_inner = 0, n_steps
-        n_keys = state.layout[0] * lattice.n_sites * compiled.n_species
+        n_sites = state.layout[0] * lattice.n_sites
         how = gather if gather != "auto" else \
-            ("dense" if n_keys <= _DENSE_KEYS_PER_SLOT * state.site.shape[0] else "sorted")
+            ("dense" if n_sites <= _DENSE_SITES_PER_SLOT * state.site.shape[0] else "sorted")
         out, records, snaps = _advance(plan, types, state, jnp.asarray(n_inner, jnp.int32),
                                        n_records=n_records, snapshots=bool(snapshots),
                                        gather=how)
@@ -310,27 +310,24 @@ def _diffuse(plan, hop, types, site, species, seeds, stream, reverse, fdt):
 
 
 def _gather_dense(plan, site, species, n_rep):
-    """Leaders and per-site counts through a (sites x species) count array: cheapest
-    when that array is small next to the slots (``x``: (slots, S), nonzero on leaders).
-    ``rank`` is None: consumed particles are then freed one pass at a time."""
+    """Leaders and per-site counts through a per-site array of leader slots: cheapest
+    while the lattice is not much larger than the slots. Returns ``x`` (slots, S),
+    nonzero on leader rows, and each slot's leader; ``rank`` is None (consumed particles
+    are then freed one pass at a time)."""
     n_s, n = plan.n_species, site.shape[0]
     n_total = n_rep * math.prod(plan.shape)
-    n_keys = n_total * n_s
     idx = lax.iota(jnp.int32, n)
     live = species >= 0
-    cnt = jnp.zeros(n_keys, jnp.int32).at[jnp.where(live, site * n_s + species, n_keys)].add(
-        1, mode="drop")
     first = jnp.full(n_total, n, jnp.int32).at[jnp.where(live, site, n_total)].min(
         idx, mode="drop")
-    leader = live & (first[site] == idx)
-    x = jnp.where(leader[:, None], cnt[site[:, None] * n_s + jnp.arange(n_s, dtype=jnp.int32)],
-                  0)
-    return site, species, x, leader, None
+    lead = jnp.where(live, first[site], n)
+    x = jnp.zeros((n, n_s), jnp.int32).at[lead, jnp.maximum(species, 0)].add(1, mode="drop")
+    return site, species, x, live & (lead == idx), lead, None
 
 
 def _gather_sorted(plan, site, species, n_rep):
     """Leaders and per-site counts by sorting the slots by (site, species): for lattices
-    whose (sites x species) array would dwarf the slots. Returns the slots sorted, and
+    whose per-site array would dwarf the slots. Returns the slots sorted, and
     each particle's rank among the particles of its (site, species)."""
     n_s, n = plan.n_species, site.shape[0]
     big = n_rep * math.prod(plan.shape) * n_s
@@ -343,13 +340,15 @@ def _gather_sorted(plan, site, species, n_rep):
     new_site = live & ((idx == 0) | (site != prev // n_s))
     start_site = lax.cummax(jnp.where(new_site, idx, 0))
     rank = idx - lax.cummax(jnp.where(live & (key != prev), idx, 0))
-    x = jnp.zeros((n, n_s), jnp.int32).at[jnp.where(live, start_site, n),
-                                          jnp.where(live, species, 0)].add(1, mode="drop")
-    return site, species, x, new_site, rank
+    lead = jnp.where(live, start_site, n)
+    x = jnp.zeros((n, n_s), jnp.int32).at[lead, jnp.where(live, species, 0)].add(
+        1, mode="drop")
+    return site, species, x, new_site, lead, rank
 
 
-#: the dense gather is used while sites x species <= this many times the slots
-_DENSE_KEYS_PER_SLOT = 64
+#: 'auto' gathers through a per-site array while the sites are at most this many times
+#: the slots (filling it costs less than sorting the slots), else by sorting
+_DENSE_SITES_PER_SLOT = 256
 
 
 def _react_particles(plan, types, site, species, seeds, stream, fdt, n_rep, gather):
@@ -364,49 +363,55 @@ def _react_particles(plan, types, site, species, seeds, stream, fdt, n_rep, gath
     n_s = plan.n_species
     n_sites = math.prod(plan.shape)
     n = site.shape[0]
-    n_keys = n_rep * n_sites * n_s
     gather = _gather_dense if gather == "dense" else _gather_sorted
-    site, species, x, leader, rank = gather(plan, site, species, n_rep)
+    site, species, x, leader, lead, rank = gather(plan, site, species, n_rep)
     slot_types = types[site % n_sites] if plan.n_regions > 1 else jnp.zeros(n, jnp.int32)
     x_new = _react(plan, slot_types, x.T[None], seeds, stream, fdt, index=site)[0].T
     delta = x_new - x                                          # nonzero on leader rows only
     idx = lax.iota(jnp.int32, n)
 
     def consume_sorted(site, species):
-        start_site = lax.cummax(jnp.where(leader, idx, 0))
         sp = jnp.maximum(species, 0)
-        return jnp.where((species >= 0) & (rank < -delta[start_site, sp]), _FREE, species)
+        return jnp.where((species >= 0) & (rank < -delta[jnp.minimum(lead, n - 1), sp]),
+                         _FREE, species)
 
     def consume_dense(site, species):
-        # free the lowest slot of each (site, species) that must lose one, pass by pass
-        rows = jnp.where(leader[:, None] & (delta < 0),
-                         site[:, None] * n_s + jnp.arange(n_s, dtype=jnp.int32), n_keys)
-        need = jnp.zeros(n_keys, jnp.int32).at[rows].add(-delta, mode="drop")
-
+        # free the lowest slot of each (site, species) that must lose one, pass by pass;
+        # (site, species) is addressed by (leader slot, species): arrays of slots x S
         def free_one(c):
             species, need = c
-            key = jnp.where(species >= 0, site * n_s + species, n_keys)
-            safe = jnp.minimum(key, n_keys - 1)
-            lowest = jnp.full(n_keys, n, jnp.int32).at[key].min(idx, mode="drop")
-            hit = (species >= 0) & (lowest[safe] == idx) & (need[safe] > 0)
-            need = need.at[jnp.where(hit, key, n_keys)].add(-1, mode="drop")
+            sp = jnp.maximum(species, 0)
+            row = jnp.where(species >= 0, lead, n)
+            lowest = jnp.full((n, n_s), n, jnp.int32).at[row, sp].min(idx, mode="drop")
+            safe = jnp.minimum(row, n - 1)
+            hit = (species >= 0) & (lowest[safe, sp] == idx) & (need[safe, sp] > 0)
+            need = need.at[jnp.where(hit, row, n), sp].add(-1, mode="drop")
             return jnp.where(hit, _FREE, species), need
 
-        return lax.while_loop(lambda c: jnp.any(c[1] > 0), free_one, (species, need))[0]
+        return lax.while_loop(lambda c: jnp.any(c[1] > 0), free_one,
+                              (species, jnp.maximum(-delta, 0)))[0]
 
     def apply(args):
         site, species = args
         species = (consume_dense if rank is None else consume_sorted)(site, species)
-        # produced: the j-th new particle goes to the j-th free slot
-        made = jnp.maximum(delta, 0).reshape(-1)               # (n * S,), row = leader slot
-        ends = jnp.cumsum(made, dtype=jnp.int32)
+        # produced: the j-th new particle goes to the j-th free slot; j -> its leader row
+        # by a prefix sum over rows, then -> its species within the row (S is small)
+        made = jnp.maximum(delta, 0)                           # (n, S), row = leader slot
+        per_row = jnp.sum(made, axis=1, dtype=jnp.int32)
+        ends = jnp.cumsum(per_row, dtype=jnp.int32)
         free = species < 0
         free_rank = jnp.cumsum(free, dtype=jnp.int32) - 1
-        entry = jnp.minimum(jnp.searchsorted(ends, free_rank, side="right").astype(jnp.int32),
-                            n * n_s - 1)
+        row = jnp.minimum(jnp.searchsorted(ends, free_rank, side="right").astype(jnp.int32),
+                          n - 1)
+        offset = free_rank - (ends[row] - per_row[row])
+        new_species = jnp.zeros(n, jnp.int32)
+        upto = jnp.zeros(n, jnp.int32)
+        for sp in range(n_s - 1):
+            upto = upto + made[row, sp]
+            new_species = new_species + (offset >= upto).astype(jnp.int32)
         place = free & (free_rank < ends[-1])
-        new_site = jnp.where(place, site[entry // n_s], site)
-        species = jnp.where(place, entry % n_s, species)
+        new_site = jnp.where(place, site[row], site)
+        species = jnp.where(place, new_species, species)
         return new_site, species, ends[-1] > jnp.sum(free, dtype=jnp.int32)
 
     return lax.cond(jnp.any(delta != 0), apply,
