@@ -106,3 +106,28 @@ def test_ablation_without_baselines_is_not_applicable(base_core, composites_dir,
     shutil.copy(composites_dir / "diauxie_plain_dfba.yaml", spec)
     result = tiers.AblationTier({"spec": str(spec)}, base_core).evaluate()
     assert result.status == "not applicable" and "baseline" in result.notes[0]
+
+
+def test_a_run_that_breaks_down_fails_tier1_with_its_evidence(base_core, composites_dir,
+                                                               monkeypatch):
+    """A model whose state goes non-finite mid-run (the data-only cell over 1e5 steps) fails
+    tier 1; what it emitted before is audited, and the step it stopped at is reported."""
+    import greybox_processes.framework.run as run_module
+    from greybox_processes.errors import SimulationError
+
+    real_run = run_module.run
+
+    def breaks_down(spec, time, **kwargs):
+        error = SimulationError("DataOnlyCell's input stores produced 1 non-finite value(s)")
+        error.partial = real_run(spec, time / 2, **kwargs)
+        raise error
+
+    monkeypatch.setattr(run_module, "run", breaks_down)
+    step = tiers.ConservationTier({"spec": str(composites_dir / "diauxie.yaml"), "quick": True,
+                                   "quick_steps": 20}, base_core)
+    result = step.evaluate()
+    assert result.status == "fail", result
+    assert result.evidence["stopped_at_step"] == 10
+    assert result.score == float("inf")                    # a breakdown has no bounded violation
+    assert result.evidence["C_relative_violation"] < 1e-6   # though the part it ran conserved
+    assert any("stopped after 10 of 20 steps" in n for n in result.notes)

@@ -21,11 +21,18 @@ the process does). The cell's own balance rests on its network: every internal r
 balanced in C, N and P (cobra's ``check_mass_balance``); unbalanced ones are listed and fail the
 tier. Exchanges that are not tracked in stores (CO2, O2, NH4, Pi, acetate) are the open boundary
 to an infinite reservoir and are not recorded, so they cannot be audited from a run.
+
+A run that breaks down before its last step (a state that goes non-finite raises, e.g. the
+data-only cell's) fails the tier with score ``inf``; the violation of what it emitted up to
+there and the step it stopped at are in the evidence.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from ...errors import SimulationError
 from .base import FAIL, PASS, TierStep, dfba_instance, dfba_node
 
 __all__ = ["integrated_violation", "relative_violation", "element_contents",
@@ -168,9 +175,20 @@ class ConservationTier(TierStep):
         model = dfba_instance(dfba).model if dfba is not None else load_model(model_name)
         steps = self.config["quick_steps"] if self.config["quick"] else self.config["steps"]
         interval = float(node.get("interval", 1.0))
-        dataset = run(spec, steps * interval, progress=False)
-        atoms, biomass_content = element_contents(model, exchanges)
         notes = []
+        try:
+            dataset = run(spec, steps * interval, progress=False)
+            stopped = None
+        except SimulationError as error:
+            # a run that breaks down (e.g. a data-only model whose state overflows) fails the
+            # tier; what it emitted before is still audited as evidence
+            dataset = getattr(error, "partial", None)
+            if dataset is None or dataset.sizes.get("time", 0) < 2:
+                raise
+            stopped = str(error)
+            notes.append(f"the run stopped after {dataset.sizes['time'] - 1} of {steps} steps: "
+                         f"{stopped}; the violation below is up to that point")
+        atoms, biomass_content = element_contents(model, exchanges)
         if "cell.ledger" in dataset:
             budget = {e: (total, None) for e, total in
                       ledger_element_budget(dataset, atoms, exchanges, biomass_content).items()}
@@ -213,7 +231,12 @@ class ConservationTier(TierStep):
         if self.config["quick"]:
             notes.append(f"quick mode: {steps} steps instead of {self.config['steps']}")
         figures = self._plot(dataset, budget)
-        ok = bool(scores) and score < EPSILON and not bad
+        if stopped is not None:
+            # a run that breaks down has no bounded violation: it scores inf (and so loses any
+            # comparison, e.g. tier 7's), whatever the part it ran conserved (in evidence)
+            evidence["stopped_at_step"] = int(dataset.sizes["time"] - 1)
+            score = math.inf
+        ok = bool(scores) and score < EPSILON and not bad and stopped is None
         return self.make(PASS if ok else FAIL, score, evidence=evidence, notes=notes,
                          figures=figures)
 
