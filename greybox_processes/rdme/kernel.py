@@ -316,27 +316,11 @@ def rdme(model: RDMEModel | CompiledModel, lattice: Lattice, *, tau: float,
             raise ValueError(f"counts must lie in [0, {plan.count_max}] for count dtype "
                              f"{store.name}, got [{counts.min()}, {counts.max()}]; build the "
                              "kernel with a wider count_dtype")
-        if isinstance(key, (int, np.integer)):
-            key = jax.random.key(int(key))
-        key = jnp.asarray(key)
-        if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
-            key = jax.random.key_data(key)
-        if key.shape != (2,) or key.dtype != jnp.uint32:
-            raise ValueError("key must be an int seed, a jax.random.key or raw key data "
-                             f"uint32[2], got {key.dtype}{key.shape}")
-        return RDMEState(counts=jnp.asarray(counts.astype(store)), key=key,
+        return RDMEState(counts=jnp.asarray(counts.astype(store)), key=raw_key(key),
                          error=jnp.zeros((), jnp.int32), steps=jnp.zeros((), jnp.int32))
 
     def step(state: RDMEState, n_steps: int, record_every: int = 0, snapshots: bool = False):
-        n_steps = int(n_steps)
-        if n_steps < 0:
-            raise ValueError(f"n_steps must be >= 0, got {n_steps}")
-        if record_every:
-            if record_every < 0 or n_steps % record_every:
-                raise ValueError(f"record_every={record_every} must divide n_steps={n_steps}")
-            n_records, n_inner = n_steps // record_every, record_every
-        else:
-            n_records, n_inner = 0, n_steps
+        n_records, n_inner = record_plan(n_steps, record_every)
         out, records, snaps = _advance(plan, types, state, jnp.asarray(n_inner, jnp.int32),
                                        n_records=n_records, snapshots=bool(snapshots))
         if not record_every:
@@ -358,6 +342,31 @@ def rdme(model: RDMEModel | CompiledModel, lattice: Lattice, *, tau: float,
     return RDMEKernel(init=init, step=step, region_counts=region_counts, observe=observe,
                       with_counts=with_counts, compiled=compiled, lattice=lattice,
                       tau=float(tau), count_dtype=store)
+
+
+def raw_key(key) -> jax.Array:
+    """An int seed, a ``jax.random.key`` or raw key data as raw ``uint32[2]`` key data."""
+    if isinstance(key, (int, np.integer)):
+        key = jax.random.key(int(key))
+    key = jnp.asarray(key)
+    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        key = jax.random.key_data(key)
+    if key.shape != (2,) or key.dtype != jnp.uint32:
+        raise ValueError("key must be an int seed, a jax.random.key or raw key data "
+                         f"uint32[2], got {key.dtype}{key.shape}")
+    return key
+
+
+def record_plan(n_steps: int, record_every: int) -> tuple[int, int]:
+    """``(n_records, n_inner)`` for ``step(n_steps, record_every)`` (0 records: one block)."""
+    n_steps = int(n_steps)
+    if n_steps < 0:
+        raise ValueError(f"n_steps must be >= 0, got {n_steps}")
+    if not record_every:
+        return 0, n_steps
+    if record_every < 0 or n_steps % record_every:
+        raise ValueError(f"record_every={record_every} must divide n_steps={n_steps}")
+    return n_steps // record_every, record_every
 
 
 def _auto_method(model, compiled, lattice, count_dtype, diffusion_substeps, initial_particles):

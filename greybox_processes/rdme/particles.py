@@ -42,7 +42,7 @@ from jax import lax
 
 from .geometry import Lattice
 from .kernel import (ERROR_CAPACITY, SPLITTINGS, _check_stability, _Plan, _react,
-                     hop_probabilities)
+                     hop_probabilities, raw_key, record_plan)
 from .model import CompiledModel, RDMEModel
 from .rng import step_seeds, uniforms
 
@@ -217,15 +217,8 @@ def rdme_particles(model: RDMEModel | CompiledModel, lattice: Lattice, *, tau: f
             raise ValueError("replicas x sites x species must stay below 2^31 for the particle "
                              "kernel's int32 keys; use fewer replicas per kernel")
         site, species = from_counts(counts, n_rep * slots_for(counts))
-        if isinstance(key, (int, np.integer)):
-            key = jax.random.key(int(key))
-        key = jnp.asarray(key)
-        if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
-            key = jax.random.key_data(key)
-        if key.shape != (2,) or key.dtype != jnp.uint32:
-            raise ValueError("key must be an int seed, a jax.random.key or raw key data "
-                             f"uint32[2], got {key.dtype}{key.shape}")
-        return ParticleState(site=jnp.asarray(site), species=jnp.asarray(species), key=key,
+        return ParticleState(site=jnp.asarray(site), species=jnp.asarray(species),
+                             key=raw_key(key),
                              error=jnp.zeros((), jnp.int32), steps=jnp.zeros((), jnp.int32),
                              layout=(n_rep, compiled.n_species, lattice.shape))
 
@@ -239,15 +232,7 @@ def rdme_particles(model: RDMEModel | CompiledModel, lattice: Lattice, *, tau: f
         return dataclasses.replace(state, site=jnp.asarray(site), species=jnp.asarray(species))
 
     def step(state: ParticleState, n_steps: int, record_every: int = 0, snapshots: bool = False):
-        n_steps = int(n_steps)
-        if n_steps < 0:
-            raise ValueError(f"n_steps must be >= 0, got {n_steps}")
-        if record_every:
-            if record_every < 0 or n_steps % record_every:
-                raise ValueError(f"record_every={record_every} must divide n_steps={n_steps}")
-            n_records, n_inner = n_steps // record_every, record_every
-        else:
-            n_records, n_inner = 0, n_steps
+        n_records, n_inner = record_plan(n_steps, record_every)
         n_sites = state.layout[0] * lattice.n_sites
         how = gather if gather != "auto" else \
             ("dense" if n_sites <= _DENSE_SITES_PER_SLOT * state.site.shape[0] else "sorted")
