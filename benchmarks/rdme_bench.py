@@ -65,17 +65,17 @@ def timed(kernel, state, n_steps, chunk):
     return state, compile_s, time.perf_counter() - t
 
 
-def report(name, kernel, n_replicas, n_steps_timed, run_s, compile_s, bandwidth, extra=None):
+def report(name, kernel, state, n_replicas, n_steps_timed, run_s, compile_s, bandwidth,
+           extra=None):
     sites = kernel.lattice.n_sites * n_replicas
     vps = sites * n_steps_timed / run_s
     bpv = kernel.bytes_per_voxel_step()
-    if kernel.method == "particles":
-        particles = int(np.asarray(state_particles(kernel, extra)).sum())
+    if kernel.method == "particles":   # the traffic is per particle, not per site
+        particles = int(np.sum(np.asarray(state.species) >= 0))
         pps = particles * n_steps_timed / run_s
         extra = dict(extra or {}, particles=particles,
                      particle_steps_per_s=float(f"{pps:.4g}"), bytes_per_particle_step=16,
                      fraction_of_copy_bandwidth_particles=float(f"{pps * 16 / bandwidth:.3g}"))
-        extra.pop("_state", None)
         bpv = 0
     row = {"case": name, "method": kernel.method, "device": jax.devices()[0].device_kind,
            "lattice": kernel.lattice.shape,
@@ -86,15 +86,9 @@ def report(name, kernel, n_replicas, n_steps_timed, run_s, compile_s, bandwidth,
            "bytes_per_voxel_step": bpv or None,
            "GB_per_s": round((vps * bpv if bpv else extra["particle_steps_per_s"] * 16) / 1e9, 3),
            "fraction_of_copy_bandwidth": float(f"{vps * bpv / bandwidth:.3g}") if bpv else None}
-    row.update({k: v for k, v in (extra or {}).items() if k != "_state"})
+    row.update(extra or {})
     print(json.dumps(row), flush=True)
     return row
-
-
-def state_particles(kernel, extra):
-    """Live particles of the timed run's final state (the extra dict carries it)."""
-    state = (extra or {}).get("_state")
-    return 0 if state is None else (np.asarray(state.species) >= 0)
 
 
 def b1(size, n_replicas, sim_time, splitting, bandwidth, name, method):
@@ -107,11 +101,11 @@ def b1(size, n_replicas, sim_time, splitting, bandwidth, name, method):
     state, compile_s, run_s = timed(kernel, state, n_steps, chunk)
     c = np.asarray(kernel.observe(state))[:, 0, 2]
     total = run_s * n_steps / (n_steps - chunk)
-    return report(name, kernel, n_replicas, n_steps - chunk, run_s, compile_s, bandwidth,
+    return report(name, kernel, state, n_replicas, n_steps - chunk, run_s, compile_s, bandwidth,
                   {"simulated_s": sim_time, "splitting": splitting,
                    "wall_for_simulated_s_estimate": round(total, 2),
                    "wall_for_10_s_simulated_estimate": round(total * 10 / sim_time, 2),
-                   "mean_C_end": float(c.mean()), "_state": state})
+                   "mean_C_end": float(c.mean())})
 
 
 def diffusion(size, n_particles, n_steps, bandwidth, method):
@@ -125,8 +119,8 @@ def diffusion(size, n_particles, n_steps, bandwidth, method):
     chunk = max(1, n_steps // 5)
     state, compile_s, run_s = timed(kernel, state, n_steps, chunk)
     assert int(np.asarray(kernel.observe(state)).sum()) == n_particles
-    return report(f"diffusion {size}^3, {n_particles:.0e} particles", kernel, 1,
-                  n_steps - chunk, run_s, compile_s, bandwidth, {"_state": state})
+    return report(f"diffusion {size}^3, {n_particles:.0e} particles", kernel, state, 1,
+                  n_steps - chunk, run_s, compile_s, bandwidth)
 
 
 def wholecell(shape, n_species, n_steps, bandwidth, method):
@@ -147,8 +141,8 @@ def wholecell(shape, n_species, n_steps, bandwidth, method):
     state = kernel.init(0)
     chunk = max(1, n_steps // 5)
     state, compile_s, run_s = timed(kernel, state, n_steps, chunk)
-    return report(f"whole-cell proxy {shape}, {n_species} species", kernel, 1,
-                  n_steps - chunk, run_s, compile_s, bandwidth, {"_state": state})
+    return report(f"whole-cell proxy {shape}, {n_species} species", kernel, state, 1,
+                  n_steps - chunk, run_s, compile_s, bandwidth)
 
 
 def peer(python, sim_time, ours):

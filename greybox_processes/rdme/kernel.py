@@ -235,7 +235,7 @@ def rdme(model: RDMEModel | CompiledModel, lattice: Lattice, *, tau: float,
 
     Returns
     -------
-    RDMEKernel (or :class:`.particles.ParticleKernel`, the same interface) with
+    RDMEKernel (``method`` says which form; ``bytes_per_voxel_step`` is the lattice form's) with
         ``init(key, counts=None, n_replicas=1, seed=0) -> RDMEState``;
         ``step(state, n_steps, record_every=0, snapshots=False)`` -> RDMEState, or with
         ``record_every`` ``(state, region_counts (T, R, G, S), lattice (T, R, S, *shape) or

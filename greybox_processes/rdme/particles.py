@@ -33,20 +33,18 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from typing import NamedTuple
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
 from .geometry import Lattice
-from .kernel import (ERROR_CAPACITY, SPLITTINGS, _check_stability, _Plan, _react,
-                     hop_probabilities, raw_key, record_plan)
+from .kernel import (ERROR_CAPACITY, SPLITTINGS, RDMEKernel, _check_stability, _Plan, _react,
+                     _region_counts, hop_probabilities, raw_key, record_plan)
 from .model import CompiledModel, RDMEModel
 from .rng import step_seeds, uniforms
 
-__all__ = ["ParticleState", "ParticleKernel", "rdme_particles", "ERROR_CAPACITY",
+__all__ = ["ParticleState", "rdme_particles", "ERROR_CAPACITY",
            "supports_particles"]
 
 _FREE = -1
@@ -106,31 +104,9 @@ def supports_particles(compiled: CompiledModel) -> str | None:
     return None
 
 
-class ParticleKernel(NamedTuple):
-    """What :func:`rdme_particles` builds; the interface of :class:`.kernel.RDMEKernel`."""
-
-    init: callable
-    step: callable
-    region_counts: callable
-    observe: callable
-    with_counts: callable
-    compiled: CompiledModel
-    lattice: Lattice
-    tau: float
-    count_dtype: np.dtype
-    capacity: int
-    method: str = "particles"
-
-    def bytes_per_voxel_step(self, n_species: int | None = None) -> int:
-        """Traffic per *site* is not this layout's cost (it touches particles, not sites):
-        reported as the dense layout's figure for comparison."""
-        s = self.compiled.n_species if n_species is None else n_species
-        return 2 * s + (1 if len(self.lattice.regions) > 1 else 0)
-
-
 def rdme_particles(model: RDMEModel | CompiledModel, lattice: Lattice, *, tau: float,
                    splitting: str = "strang", capacity: int | None = None,
-                   float_dtype=None, gather: str = "auto") -> ParticleKernel:
+                   float_dtype=None, gather: str = "auto") -> RDMEKernel:
     """Build the particle-form RDME kernel (same arguments and meaning as :func:`.kernel.rdme`).
 
     ``capacity``: particle slots per replica (default: twice the largest initial
@@ -246,14 +222,12 @@ def rdme_particles(model: RDMEModel | CompiledModel, lattice: Lattice, *, tau: f
         return _observe(plan, types, state.site, state.species, state.layout[0])
 
     def region_counts(counts):
-        from .kernel import _region_counts
         return _region_counts(plan, jnp.asarray(lattice.site_types, jnp.uint8),
                               jnp.asarray(counts))
 
-    return ParticleKernel(init=init, step=step, region_counts=region_counts, observe=observe,
-                          with_counts=with_counts, compiled=compiled, lattice=lattice,
-                          tau=float(tau), count_dtype=np.dtype(np.int32),
-                          capacity=-1 if capacity is None else int(capacity))
+    return RDMEKernel(init=init, step=step, region_counts=region_counts, observe=observe,
+                      with_counts=with_counts, compiled=compiled, lattice=lattice,
+                      tau=float(tau), count_dtype=np.dtype(np.int32), method="particles")
 
 
 # --------------------------------------------------------------------------------------
