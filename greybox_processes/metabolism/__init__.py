@@ -7,10 +7,13 @@ Public API
 * :func:`load_model`, :func:`add_lactose_pathway` - bundled/SBML/JSON models.
 * :func:`essentiality_screen`, :func:`score_essentiality`, :func:`reference_essentiality`.
 * :func:`diauxic_lag`, :func:`run_diauxie_lag` - the lag as Julou et al. 2020 measure it.
+* :class:`DrugCell`, :func:`pair_isobole` - antibiotic action on the cell's targets, Loewe
+  isoboles (:mod:`.drugs`).
 * :mod:`.errors` - typed errors (:class:`InfeasibleError`, ...).
 """
 from .composites import diauxie
 from .dfba import STATUS, DynamicFBA, apply_knockouts
+from .drugs import DrugCell, pair_isobole
 from .lag import DiauxicLag, diauxic_lag, reference_lags, run_diauxie_lag
 from .errors import (InfeasibleError, InvalidConcentrationError, MetabolismError, ModelLoadError,
                      UnknownExchangeError, UnknownGeneError)
@@ -22,7 +25,7 @@ from .scoring import cross_validated_f1, reference_essentiality, score_essential
 from .uptake import DEFAULT_KINETICS, UptakeKinetics
 
 __all__ = [
-    "DynamicFBA", "STATUS", "apply_knockouts", "diauxie", "DiauxicLag", "diauxic_lag",
+    "DynamicFBA", "STATUS", "apply_knockouts", "DrugCell", "pair_isobole", "diauxie", "DiauxicLag", "diauxic_lag",
     "reference_lags", "run_diauxie_lag", "InfeasibleError", "InvalidConcentrationError",
     "MetabolismError", "ModelLoadError", "UnknownExchangeError", "UnknownGeneError",
     "DEFAULT_KCAT", "ExpressionLayer", "KcatTable", "MEDIA", "apply_medium", "BUNDLED",

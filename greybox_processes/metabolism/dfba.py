@@ -33,6 +33,7 @@ Units: time in hours; concentrations in mM; biomass in gDW/L; fluxes in mmol/gDW
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 
@@ -307,6 +308,31 @@ class DynamicFBA(GreyboxProcess):
             raise InfeasibleError("minimising uptake at the optimal growth rate failed (solver "
                                   f"status {model.solver.status!r}); set min_uptake: false",
                                   status=model.solver.status)
+
+    @contextlib.contextmanager
+    def initial_lp(self, *, translation_activity: float | None = None):
+        """The model as this cell's first LP sees it, inside ``with model:`` (analyses use it).
+
+        Uptake bounds of the tracked exchanges from their kinetics at the initial
+        concentrations; with the expression layer, the lac enzymes capped at kcat x level and,
+        when ``translation_activity`` (the active share of the ribosomes, 0 to 1) is given,
+        growth capped by the ribosomes that are left. Everything is undone on exit.
+        """
+        model = self.model
+        with model:
+            for i, (ex, s) in enumerate(zip(self.exchanges, self._conc0)):
+                cap = self._kinetic_bound(i, ex, float(s))
+                if cap is not None:
+                    model.reactions.get_by_id(ex).lower_bound = -cap
+            if self.expression is not None:
+                glc, lcts = self._named_conc(self._conc0)
+                for rid, cap in self.expression.flux_capacity(self._lac0, lcts, glc).items():
+                    reaction = model.reactions.get_by_id(rid)
+                    reaction.upper_bound = min(reaction.upper_bound, cap)
+                if translation_activity is not None:
+                    cap = self.expression.growth_cap(self._lac0, float(translation_activity))
+                    self.biomass_rxn.upper_bound = min(self.biomass_rxn.upper_bound, cap)
+            yield model
 
     def _kinetic_bound(self, index, exchange, concentration):
         """Michaelis-Menten uptake bound of tracked exchange ``index`` (None: no kinetics).

@@ -166,9 +166,13 @@ class ExpressionLayer:
         rate_p = p.alpha_P * m * math.exp(-mu * (p.tau_B + p.tau_P))
         return (rate_b * self.ribo.lacz_aa + rate_p * self.ribo.lacy_aa) * self.volume * 60.0
 
-    def growth_cap(self, y) -> float:
-        """Largest growth rate (1/h) the ribosomes allow next to the lac enzymes' synthesis."""
-        left = self.capacity_aa - self.synthesis_aa(y, 0.0)
+    def growth_cap(self, y, active: float = 1.0) -> float:
+        """Largest growth rate (1/h) the ribosomes allow next to the lac enzymes' synthesis.
+
+        ``active``: the share of ribosomes free to translate (1 - the share a translation
+        inhibitor occupies).
+        """
+        left = self.capacity_aa * active - self.synthesis_aa(y, 0.0)
         return max(left, 0.0) / self.ribo.protein_aa_mmol_per_gdw
 
     # -- dynamics ------------------------------------------------------------------------

@@ -88,15 +88,37 @@ def test_every_tier_is_a_described_step_with_validated_config(base_core):
 
 def test_mechanisms_missing_give_honest_not_applicable(base_core, composites_dir):
     spec = str(composites_dir / "diauxie.yaml")
-    for cls in (tiers.StressTier, tiers.SynergyTier, tiers.DephasingTier):
+    for cls in (tiers.StressTier, tiers.DephasingTier):
         step = cls({"spec": spec, "quick": True}, base_core)
         out = step.update({})
         result = step.result
         assert result.status == "not applicable" and result.score is None, result
         assert out["score"] != out["score"]  # NaN, never a made-up number
         assert any(n.startswith("not applicable:") for n in result.notes)
-    synergy = tiers.SynergyTier({"spec": spec}, base_core).evaluate()
+    # a composite without a metabolic cell has nothing a drug can act on
+    synergy = tiers.SynergyTier({"spec": str(composites_dir / "rdme_bimolecular.yaml")},
+                                base_core).evaluate()
+    assert synergy.status == "not applicable" and synergy.score is None
     assert synergy.evidence["pairs_scored"] > 0
+
+
+def test_synergy_tier_scores_the_pairs_its_cell_can_dose(base_core, composites_dir):
+    spec = str(composites_dir / "diauxie.yaml")
+    result = tiers.SynergyTier({"spec": spec}, base_core).evaluate()
+    evidence = result.evidence
+    assert result.status == "fail" and evidence["model"] == "e_coli_core_lactose"
+    pairs = evidence["pairs"]
+    hits = sum(p["predicted"] == p["observed"] for p in pairs)
+    assert result.score == pytest.approx(hits / len(pairs))  # undosed pairs count as misses
+    dosed = [p for p in pairs if p["predicted"] != "not simulated"]
+    from greybox_processes.wcm_hard.tiers.t5_synergy import DRUG_TARGETS
+
+    assert dosed, "the glass-box cell has ribosomes and a lumped DNA synthesis to act on"
+    for pair in dosed:  # e_coli_core lacks murein and folate: ribosome x gyrase pairs only
+        targets = {DRUG_TARGETS[d] for d in pair["drugs"].split("+")}
+        assert targets == {"ribosome", "DNA gyrase"}
+        assert pair["loewe_index"] == pytest.approx(2.0, rel=1e-3)  # Liebig bottleneck
+    assert result.score <= evidence["target_level_ceiling"] + 1e-12
 
 
 def test_ablation_without_baselines_is_not_applicable(base_core, composites_dir, tmp_path):

@@ -27,7 +27,7 @@ def test_cli_not_applicable_tiers_do_not_certify(composites_dir, tmp_path):
     from typer.testing import CliRunner
 
     result = CliRunner().invoke(_app(), ["certify", str(composites_dir / "diauxie.yaml"),
-                                         "--tiers", "4,5", "--quick", "--out", str(tmp_path)])
+                                         "--tiers", "4,6", "--quick", "--out", str(tmp_path)])
     assert result.exit_code == 1, result.output
     report = json.loads((tmp_path / "report.json").read_text())
     assert [r["status"] for r in report["results"]] == ["not applicable"] * 2
@@ -45,5 +45,6 @@ def test_quick_certify_all_tiers(composites_dir, tmp_path, spec):
     report = json.loads((tmp_path / "report.json").read_text())
     status = {r["tier"]: r["status"] for r in report["results"]}
     assert status[1] == "pass" and status[2] == "fail"
-    assert status[4] == status[5] == status[6] == "not applicable"
+    assert status[4] == status[6] == "not applicable"
+    assert status[5] == "fail"  # e_coli_core: only ribosome x gyrase pairs can be dosed
     assert all(r["quick"] for r in report["results"])

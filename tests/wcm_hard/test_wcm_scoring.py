@@ -139,6 +139,14 @@ def test_distinct_target_pairs_keeps_only_mechanistic_distinct_processes():
     assert list(kept["Score"]) == [1, 3]
 
 
+def test_target_level_ceiling_is_the_sum_of_per_target_pair_majorities():
+    pairs = pd.DataFrame({"target_1": ["ribosome", "folate", "ribosome", "cell wall"],
+                          "target_2": ["folate", "ribosome", "folate", "folate"]})
+    observed = np.array(["antagonism", "antagonism", "synergy", "synergy"])
+    # ribosome+folate (either order): 2 of 3 at best; cell wall+folate: 1 of 1
+    assert t5.target_level_ceiling(pairs, observed) == pytest.approx(3 / 4)
+
+
 # -- tier 6 --------------------------------------------------------------------------------
 def test_volume_cv_of_live_cells():
     v = np.array([[1.0, 1.0, 5.0], [1.0, 3.0, 9.0]])

@@ -41,22 +41,10 @@ def screen_calls(node, genes=None, *, client=None, progress=False, **config_chan
     enzymes capped at kcat x level and growth capped by the ribosomes.
     """
     from ...metabolism.screen import essentiality_screen
-    from ...metabolism.uptake import uptake_bound
 
     process = dfba_instance(node, **config_changes)
-    model = process.model
-    with model:
-        for ex, s in zip(process.exchanges, process._conc0):
-            kinetics = process.kinetics.get(ex)
-            if kinetics is not None:
-                model.reactions.get_by_id(ex).lower_bound = -uptake_bound(kinetics, float(s))
-        method = "fba"
-        if process.expression is not None:
-            glc, lcts = process._named_conc(process._conc0)
-            for rid, cap in process.expression.flux_capacity(process._lac0, lcts, glc).items():
-                reaction = model.reactions.get_by_id(rid)
-                reaction.upper_bound = min(reaction.upper_bound, cap)
-            method = "etfl"
+    with process.initial_lp() as model:
+        method = "fba" if process.expression is None else "etfl"
         present = None if genes is None else [g for g in genes if g in model.genes]
         return essentiality_screen(model, method=method, genes=present, client=client,
                                    progress=progress)
