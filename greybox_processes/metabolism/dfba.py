@@ -26,8 +26,12 @@ still used for maintenance. Fluxes and growth rate are stored either way: nothin
 Thermodynamics: with ``loopless: true`` the internal fluxes are made free of thermodynamically
 infeasible cycles by CycleFreeFlux (Desouki et al. 2015, Bioinformatics 31:2159, cobra's
 ``loopless_solution``), which keeps exchange fluxes and growth unchanged. Reaction Gibbs
-energy bounds are not applied: no offline Gibbs-energy dataset is installed (eQuilibrator
-downloads its database at first use).
+energies (component contribution, vendored offline: :mod:`.thermo`) enter with
+``thermodynamics: directions`` (reversible reactions whose Gibbs energy has one sign over the
+physiological concentration range become irreversible; an LP as before) or
+``thermodynamics: tfa`` (thermodynamics-based FBA, :mod:`.tfa`: one set of metabolite
+concentrations for all covered reactions, each flux down its Gibbs energy; a MILP, practical on
+e_coli_core). Coverage and limits are in :mod:`.thermo`.
 
 Units: time in hours; concentrations in mM; biomass in gDW/L; fluxes in mmol/gDW/h.
 """
@@ -96,6 +100,7 @@ class DynamicFBA(GreyboxProcess):
         "medium": {"_type": "string", "_default": ""},
         "knockout": {"_type": "list[string]", "_default": []},
         "loopless": {"_type": "boolean", "_default": False},
+        "thermodynamics": {"_type": "string", "_default": ""},
         "min_uptake": {"_type": "boolean", "_default": True},
         "expression": {"_type": "boolean", "_default": False},
         "iptg": {"_type": "boolean", "_default": False},
@@ -139,6 +144,7 @@ class DynamicFBA(GreyboxProcess):
         if cfg["medium"]:
             apply_medium(self.model, cfg["medium"])
         self.knocked_out = apply_knockouts(self.model, cfg["knockout"])
+        self.thermodynamics = self._thermodynamics(cfg["thermodynamics"])
         if cfg["maintenance_reaction"] and cfg["maintenance_reaction"] not in self.model.reactions:
             raise ValueError(f"maintenance_reaction {cfg['maintenance_reaction']!r} is not in the "
                              "model; give its id or '' for none")
@@ -157,6 +163,24 @@ class DynamicFBA(GreyboxProcess):
             self.expression, self._lac0 = self._preculture(glc, lcts)
 
     # -- helpers -------------------------------------------------------------------------
+    def _thermodynamics(self, mode):
+        """Gibbs-energy constraints on our own model copy (thermo.py, tfa.py); their summary."""
+        if mode == "":
+            return None
+        if mode == "directions":
+            from .thermo import apply_gibbs_directions
+
+            table = apply_gibbs_directions(self.model)
+            return {"mode": mode, "table": table,
+                    "changed": table.index[table["action"].str.startswith("made")].tolist()}
+        if mode == "tfa":
+            from .tfa import add_tfa_constraints
+
+            return {"mode": mode, **add_tfa_constraints(self.model)}
+        raise ValueError(f"thermodynamics must be '' (off), 'directions' (reversible reactions "
+                         f"made irreversible where their Gibbs energy has one sign) or 'tfa' "
+                         f"(thermodynamics-based FBA, a MILP), got {mode!r}")
+
     @staticmethod
     def _check_concentrations(values, name):
         bad = {k: v for k, v in dict(values).items() if not (math.isfinite(v) and v >= 0)}
