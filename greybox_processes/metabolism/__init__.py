@@ -25,7 +25,8 @@ from .scoring import cross_validated_f1, reference_essentiality, score_essential
 from .uptake import DEFAULT_KINETICS, UptakeKinetics
 
 __all__ = [
-    "DynamicFBA", "STATUS", "apply_knockouts", "DrugCell", "pair_isobole", "diauxie", "DiauxicLag", "diauxic_lag",
+    "DynamicFBA", "STATUS", "apply_knockouts", "DrugCell", "pair_isobole", "diauxie",
+    "DiauxicLag", "diauxic_lag",
     "reference_lags", "run_diauxie_lag", "InfeasibleError", "InvalidConcentrationError",
     "MetabolismError", "ModelLoadError", "UnknownExchangeError", "UnknownGeneError",
     "DEFAULT_KCAT", "ExpressionLayer", "KcatTable", "MEDIA", "apply_medium", "BUNDLED",

@@ -14,10 +14,11 @@ Sources (see SOURCES.md):
 Each metabolite gets the chemical formation energy of its reference microspecies (reactant
 contribution when the compound is a training compound, else group contribution, else none),
 the standard error of that kind of estimate (root of the fit's mean squared error: 2.9 kJ/mol
-for reactant, 7.0 for group contributions) and its microspecies, from which :mod:`.thermo` computes transformed energies at any pH and
-ionic strength. The pickle holds SQLAlchemy objects; it is read with an unpickler that builds
-only plain containers, numbers, strings and dates (every other class becomes an inert record),
-so neither SQLAlchemy nor eQuilibrator is needed, and no code from the pickle can run.
+for reactant, 7.0 for group contributions) and its microspecies, from which :mod:`.thermo`
+computes transformed energies at any pH and ionic strength. The pickle holds SQLAlchemy
+objects; it is read with an unpickler that builds only plain containers, numbers, strings and
+dates (every other class becomes an inert record), so neither SQLAlchemy nor eQuilibrator is
+needed, and no code from the pickle can run.
 
     python -m greybox_processes.metabolism.thermo_data CC_PARAMS.npz COMPOUNDS_CACHE.pickle
 """

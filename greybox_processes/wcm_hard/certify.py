@@ -39,9 +39,22 @@ class Certification:
         done = {r.tier for r in self.results}
         return set(self.tiers) <= done and all(r.status == PASS for r in self.results)
 
+    @property
+    def verdict(self) -> str:
+        """The verdict in words: a cell is certified only by all eight tiers, in full mode."""
+        if not self.certified:
+            return "NOT CERTIFIED"
+        every = set(TIERS)
+        if set(self.tiers) != every or self.quick:
+            why = [] if set(self.tiers) == every else [f"tiers {sorted(self.tiers)} only"]
+            why += ["quick mode"] if self.quick else []
+            return (f"SELECTED TIERS PASSED ({', '.join(why)}; certification needs all eight "
+                    "tiers in full mode)")
+        return "CERTIFIED VIRTUAL CELL"
+
     def to_dict(self) -> dict:
         return {"spec": self.spec, "tiers": list(self.tiers), "quick": self.quick,
-                "run_all": self.run_all, "certified": self.certified,
+                "run_all": self.run_all, "certified": self.certified, "verdict": self.verdict,
                 "stopped_at": self.stopped_at, "wall_s": self.wall_s,
                 "results": [r.to_dict() for r in self.results]}
 

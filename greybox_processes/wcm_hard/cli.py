@@ -62,6 +62,5 @@ def certify_command(
         raise typer.Exit(2)
     json_path, md_path = write_report(result, out)
     typer.echo(summary_table(result))
-    verdict = "CERTIFIED VIRTUAL CELL" if result.certified else "NOT CERTIFIED"
-    typer.echo(f"\n{verdict}{' (quick mode)' if quick else ''}; reports: {json_path}, {md_path}")
+    typer.echo(f"\n{result.verdict}; reports: {json_path}, {md_path}")
     raise typer.Exit(0 if result.certified else 1)

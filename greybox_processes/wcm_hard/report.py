@@ -34,10 +34,9 @@ def summary_table(certification) -> str:
 
 def markdown(certification, folder=None) -> str:
     """The readable report: verdict, table, then each tier's evidence, notes and plots."""
-    verdict = "CERTIFIED VIRTUAL CELL" if certification.certified else "NOT CERTIFIED"
     out = [f"# WCM-Hard report: `{certification.spec}`", "",
-           f"**{verdict}**" + (" (quick mode: expensive tiers sampled; not a certification "
-                                "run)" if certification.quick else ""), "",
+           f"**{certification.verdict}**" + (" (quick mode: expensive tiers sampled)"
+                                            if certification.quick else ""), "",
            f"Tiers {certification.tiers}, "
            f"{'all run' if certification.run_all else 'stop at first failure'}"
            f"; wall time {certification.wall_s:.0f} s.", "", summary_table(certification), ""]
@@ -59,8 +58,7 @@ def write_report(certification, folder) -> tuple[Path, Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     json_path = folder / "report.json"
-    json_path.write_text(json.dumps({**certification.to_dict(),
-                                     "verdict": certification.certified}, indent=1))
+    json_path.write_text(json.dumps(certification.to_dict(), indent=1))
     md_path = folder / "report.md"
     md_path.write_text(markdown(certification, folder))
     return json_path, md_path

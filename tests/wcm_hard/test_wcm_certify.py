@@ -67,6 +67,15 @@ def test_certified_only_when_every_selected_tier_passes(fake_tiers, composites_d
     assert "| 3 | fake 3 | pass |" in summary_table(result)
 
 
+def test_a_subset_of_tiers_or_quick_mode_is_not_called_a_certification(fake_tiers,
+                                                                        composites_dir):
+    fake_tiers({1: "pass", 3: "pass", 5: "pass"})
+    subset = certify(composites_dir / "diauxie.yaml", tiers=[1, 3], progress=False)
+    assert subset.certified and subset.verdict.startswith("SELECTED TIERS PASSED (tiers [1, 3]")
+    quick = certify(composites_dir / "diauxie.yaml", quick=True, progress=False)
+    assert "quick mode" in quick.verdict and "CERTIFIED VIRTUAL CELL" not in quick.verdict
+
+
 def test_unknown_spec_and_tier_are_errors(composites_dir):
     from greybox_processes.errors import SpecError
 

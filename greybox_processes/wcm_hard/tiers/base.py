@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import time as wallclock
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 from ...framework.base import GreyboxStep
 
@@ -132,6 +131,25 @@ class TierStep(GreyboxStep):
         folder = Path(self.config["out_dir"])
         folder.mkdir(parents=True, exist_ok=True)
         return folder / f"tier{self.tier}_{name}.png"
+
+    def plot(self, name: str, draw, figsize=(5, 3.2)) -> list:
+        """Draw ``draw(ax)`` into ``<out_dir>/tier<N>_<name>.png``; ``[path]``, or ``[]``
+        when no ``out_dir`` is configured."""
+        path = self.figure_path(name)
+        if path is None:
+            return []
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=figsize)
+        try:
+            draw(ax)
+            fig.tight_layout()
+            fig.savefig(path, dpi=100)
+        finally:
+            plt.close(fig)
+        return [str(path)]
 
 
 # -- spec helpers -------------------------------------------------------------------------

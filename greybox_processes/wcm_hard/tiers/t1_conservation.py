@@ -241,23 +241,14 @@ class ConservationTier(TierStep):
                          figures=figures)
 
     def _plot(self, dataset, budget):
-        path = self.figure_path("element_budget")
-        if path is None:
-            return []
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        def draw(ax):
+            t = dataset.time.values
+            for e, (total, _) in budget.items():
+                if np.any(total):
+                    ax.plot(t, total - total[0], label=f"{e}: total, change from t = 0")
+            ax.set_xlabel("time")
+            ax.set_ylabel("mmol/L")
+            ax.legend(fontsize=7)
+            ax.set_title("Tier 1: element budget, cell + environment")
 
-        fig, ax = plt.subplots(figsize=(5, 3.2))
-        t = dataset.time.values
-        for e, (total, _) in budget.items():
-            if np.any(total):
-                ax.plot(t, total - total[0], label=f"{e}: total, change from t = 0")
-        ax.set_xlabel("time")
-        ax.set_ylabel("mmol/L")
-        ax.legend(fontsize=7)
-        ax.set_title("Tier 1: element budget, cell + environment")
-        fig.tight_layout()
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        return [str(path)]
+        return self.plot("element_budget", draw)

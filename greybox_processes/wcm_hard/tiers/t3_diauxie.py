@@ -100,22 +100,14 @@ class DiauxieTier(TierStep):
                          notes=["score = relative lag error (lower is better)"])
 
     def _plot(self, experiment, reference, lag):
-        path = self.figure_path("growth_curves")
-        if path is None:
-            return []
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        def draw(ax):
+            ax.semilogy(experiment.time, experiment["env.biomass"], label="glucose + lactose")
+            ax.semilogy(reference.time, reference["env.biomass"], "--",
+                        label="+ IPTG (pre-induced)")
+            ax.set_xlabel("time (h)")
+            ax.set_ylabel("biomass (gDW/L)")
+            shown = "no recovery" if lag is None else f"lag {lag.lag_min:.0f} min"
+            ax.set_title(f"Tier 3: {shown} (Julou 2020: 41 min)")
+            ax.legend(fontsize=7)
 
-        fig, ax = plt.subplots(figsize=(5, 3.2))
-        ax.semilogy(experiment.time, experiment["env.biomass"], label="glucose + lactose")
-        ax.semilogy(reference.time, reference["env.biomass"], "--", label="+ IPTG (pre-induced)")
-        ax.set_xlabel("time (h)")
-        ax.set_ylabel("biomass (gDW/L)")
-        shown = "no recovery" if lag is None else f"lag {lag.lag_min:.0f} min"
-        ax.set_title(f"Tier 3: {shown} (Julou 2020: 41 min)")
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        return [str(path)]
+        return self.plot("growth_curves", draw)

@@ -182,27 +182,18 @@ class SynergyTier(TierStep):
                          notes=notes, figures=self._plot(pairs, observed, indices))
 
     def _plot(self, pairs, observed, indices):
-        path = self.figure_path("loewe")
-        if path is None:
-            return []
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        def draw(ax):
+            colours = {"synergy": "tab:blue", "additive": "0.5", "antagonism": "tab:red"}
+            band = self.config["band"]
+            x = [np.nan if i is None else np.log2(i) for i in indices]
+            for label, colour in colours.items():
+                keep = observed == label
+                ax.scatter(np.asarray(x)[keep], pairs["Score"][keep], s=14, color=colour,
+                           label=f"measured {label}")
+            ax.axhspan(-INDIGO_BAND, INDIGO_BAND, color="0.93")
+            ax.axvspan(np.log2(1 - band), np.log2(1 + band), color="0.93")
+            ax.set_xlabel("model: log2 Loewe index at the 50% isobole")
+            ax.set_ylabel("INDIGO score (measured)")
+            ax.legend(fontsize=7)
 
-        fig, ax = plt.subplots(figsize=(5, 3.4))
-        colours = {"synergy": "tab:blue", "additive": "0.5", "antagonism": "tab:red"}
-        band = self.config["band"]
-        x = [np.nan if i is None else np.log2(i) for i in indices]
-        for label, colour in colours.items():
-            keep = observed == label
-            ax.scatter(np.asarray(x)[keep], pairs["Score"][keep], s=14, color=colour,
-                       label=f"measured {label}")
-        ax.axhspan(-INDIGO_BAND, INDIGO_BAND, color="0.93")
-        ax.axvspan(np.log2(1 - band), np.log2(1 + band), color="0.93")
-        ax.set_xlabel("model: log2 Loewe index at the 50% isobole")
-        ax.set_ylabel("INDIGO score (measured)")
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        return [str(path)]
+        return self.plot("loewe", draw, figsize=(5, 3.4))

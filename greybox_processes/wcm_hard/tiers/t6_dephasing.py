@@ -236,25 +236,16 @@ class DephasingTier(TierStep):
                          figures=self._plot(times, cv, reference, t_gen))
 
     def _plot(self, t, cv, reference, t_gen):
-        path = self.figure_path("volume_cv")
-        if path is None:
-            return []
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        def draw(ax):
+            gens = (np.asarray(t) - t[0]) / t_gen
+            tol = self.config["plateau_tolerance"]
+            ax.axhspan(reference * (1 - tol), reference * (1 + tol), color="0.9",
+                       label=f"reference +-{tol:.0%}")
+            ax.plot(gens, cv, label="model")
+            ax.axhline(reference, ls="--", color="k", label="Taheri-Araghi 2015")
+            ax.axvline(self.config["generations"], ls=":", color="0.5", label="rise limit")
+            ax.set_xlabel("generations")
+            ax.set_ylabel("CV of cell volume")
+            ax.legend(fontsize=7)
 
-        fig, ax = plt.subplots(figsize=(5, 3.2))
-        gens = (np.asarray(t) - t[0]) / t_gen
-        tol = self.config["plateau_tolerance"]
-        ax.axhspan(reference * (1 - tol), reference * (1 + tol), color="0.9",
-                   label=f"reference +-{tol:.0%}")
-        ax.plot(gens, cv, label="model")
-        ax.axhline(reference, ls="--", color="k", label="Taheri-Araghi 2015")
-        ax.axvline(self.config["generations"], ls=":", color="0.5", label="rise limit")
-        ax.set_xlabel("generations")
-        ax.set_ylabel("CV of cell volume")
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        return [str(path)]
+        return self.plot("volume_cv", draw)
