@@ -22,7 +22,6 @@ import contextlib
 import math
 import time as wallclock
 
-import numpy as np
 import pandas as pd
 
 from .errors import InfeasibleError, UnknownGeneError
