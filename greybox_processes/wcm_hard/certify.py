@@ -3,7 +3,8 @@
 :func:`certify` evaluates the selected tiers on one spec, in tier order. A tier that fails (or
 cannot run) stops the evaluation unless ``run_all``; a tier that is *not applicable* (the
 composite lacks what it needs) does not stop it, but a cell is certified only when every
-selected tier passes. Expensive tiers (2, 8) share one Dask client. ``quick`` samples them
+selected tier passes, and called certified (:attr:`Certification.verdict`) only when all eight
+tiers ran in full mode. Expensive tiers (2, 8) share one Dask client. ``quick`` samples them
 (fewer genes, fewer perturbations, shorter runs) and every sampled tier says so in its notes.
 """
 from __future__ import annotations
@@ -16,8 +17,10 @@ from .tiers import ERROR, FAIL, PASS, TIERS, TierResult
 
 __all__ = ["certify", "Certification", "DASK_TIERS"]
 
-#: tiers whose many runs go to Dask (tier 5 will, once a drug-action mechanism exists)
-DASK_TIERS = (2, 5, 8)
+#: tiers whose many runs go to Dask. Tier 5 is not one: its drug responses depend only on the
+#: target pair, about 10 pairs and 80 to 500 LPs (3 to 18 s in-process), less than a cluster
+#: costs to start.
+DASK_TIERS = (2, 8)
 #: tiers that start a local cluster when no client is given (they have runs to distribute now)
 _CLUSTER_TIERS = (2, 8)
 
