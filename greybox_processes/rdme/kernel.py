@@ -305,13 +305,7 @@ def rdme(model: RDMEModel | CompiledModel, lattice: Lattice, *, tau: float,
             if not isinstance(model, RDMEModel):
                 raise ValueError("give counts, or build the kernel from an RDMEModel")
             counts = model.initial_counts(lattice, n_replicas, seed=seed)
-        counts = np.asarray(counts)
-        want = (compiled.n_species,) + lattice.shape
-        if counts.ndim == len(want):
-            counts = counts[None]
-        if counts.shape[1:] != want:
-            raise ValueError(f"counts must have shape (n_replicas, {', '.join(map(str, want))}),"
-                             f" got {counts.shape}")
+        counts = replica_counts(counts, compiled.n_species, lattice.shape)
         if counts.size and (counts.min() < 0 or counts.max() > plan.count_max):
             raise ValueError(f"counts must lie in [0, {plan.count_max}] for count dtype "
                              f"{store.name}, got [{counts.min()}, {counts.max()}]; build the "
@@ -342,6 +336,18 @@ def rdme(model: RDMEModel | CompiledModel, lattice: Lattice, *, tau: float,
     return RDMEKernel(init=init, step=step, region_counts=region_counts, observe=observe,
                       with_counts=with_counts, compiled=compiled, lattice=lattice,
                       tau=float(tau), count_dtype=store)
+
+
+def replica_counts(counts, n_species: int, shape) -> np.ndarray:
+    """``counts`` as ``(n_replicas, n_species, *shape)`` (one replica may omit its axis)."""
+    counts = np.asarray(counts)
+    want = (int(n_species),) + tuple(shape)
+    if counts.ndim == len(want):
+        counts = counts[None]
+    if counts.shape[1:] != want:
+        raise ValueError(f"counts must have shape (n_replicas, {', '.join(map(str, want))}),"
+                         f" got {counts.shape}")
+    return counts
 
 
 def raw_key(key) -> jax.Array:

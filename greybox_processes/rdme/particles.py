@@ -40,7 +40,7 @@ from jax import lax
 
 from .geometry import Lattice
 from .kernel import (ERROR_CAPACITY, SPLITTINGS, RDMEKernel, _check_stability, _Plan, _react,
-                     _region_counts, hop_probabilities, raw_key, record_plan)
+                     _region_counts, hop_probabilities, raw_key, record_plan, replica_counts)
 from .model import CompiledModel, RDMEModel
 from .rng import step_seeds, uniforms
 
@@ -165,13 +165,7 @@ def rdme_particles(model: RDMEModel | CompiledModel, lattice: Lattice, *, tau: f
                 np.concatenate([species, np.full(pad, _FREE, np.int32)]))
 
     def check_counts(counts):
-        counts = np.asarray(counts)
-        want = (compiled.n_species,) + lattice.shape
-        if counts.ndim == len(want):
-            counts = counts[None]
-        if counts.shape[1:] != want:
-            raise ValueError(f"counts must have shape (n_replicas, {', '.join(map(str, want))}),"
-                             f" got {counts.shape}")
+        counts = replica_counts(counts, compiled.n_species, lattice.shape)
         if counts.size and counts.min() < 0:
             raise ValueError(f"counts must be >= 0, got a minimum of {counts.min()}")
         return counts
