@@ -170,9 +170,7 @@ class DynamicFBA(GreyboxProcess):
         if mode == "directions":
             from .thermo import apply_gibbs_directions
 
-            table = apply_gibbs_directions(self.model)
-            return {"mode": mode, "table": table,
-                    "changed": table.index[table["action"].str.startswith("made")].tolist()}
+            return {"mode": mode, "table": apply_gibbs_directions(self.model)}
         if mode == "tfa":
             from .tfa import add_tfa_constraints
 

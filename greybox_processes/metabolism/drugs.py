@@ -89,6 +89,8 @@ class DrugCell:
     mu0: float
     reference_flux: dict = field(default_factory=dict)
     representation: dict = field(default_factory=dict)
+    #: target -> the model's reactions it inhibits (the targets present by their genes)
+    target_reactions: dict = field(default_factory=dict)
     solves: int = 0
 
     @classmethod
@@ -96,10 +98,10 @@ class DrugCell:
         from cobra.flux_analysis import pfba
 
         representation = target_representation(process)
-        targeted = set()
-        for target, genes in TARGET_GENES.items():
-            if representation[target] is not None:
-                targeted |= _gene_reactions(process.model, genes)
+        target_reactions = {target: _gene_reactions(process.model, genes)
+                            for target, genes in TARGET_GENES.items()
+                            if representation[target] is not None}
+        targeted = set().union(*target_reactions.values())
         with process.initial_lp(translation_activity=1.0) as model:
             mu0 = model.slim_optimize(error_value=float("nan"))
             if not (math.isfinite(mu0) and mu0 > 0):
@@ -108,7 +110,7 @@ class DrugCell:
                                  "response needs a growing cell: check the medium")
             fluxes = pfba(model).fluxes if targeted else {}
         reference = {rid: abs(float(fluxes[rid])) for rid in targeted}
-        return cls(process, float(mu0), reference, representation)
+        return cls(process, float(mu0), reference, representation, target_reactions)
 
     def growth(self, occupied: dict) -> float:
         """Growth rate (1/h) with ``occupied = {target: share of the target occupied}``."""
@@ -130,11 +132,9 @@ class DrugCell:
         with process.initial_lp(translation_activity=activity) as model:
             biomass = process.biomass_rxn
             biomass.upper_bound = min(biomass.upper_bound, cap)
-            for target, genes in TARGET_GENES.items():
+            for target, reactions in self.target_reactions.items():
                 share = occupied.get(target, 0.0)
-                if self.representation[target] is None:
-                    continue
-                for rid in _gene_reactions(model, genes):
+                for rid in reactions:
                     reaction = model.reactions.get_by_id(rid)
                     limit = (1.0 - share) * self.reference_flux[rid]
                     reaction.bounds = (max(reaction.lower_bound, -limit),

@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from .thermo import R_KJ, formation_energies, formation_sigma, reaction_gibbs
+from .thermo import R_KJ, base_id, formation_energies, formation_sigma, reaction_gibbs
 
 __all__ = ["add_tfa_constraints", "tfa_check"]
 
@@ -53,7 +53,7 @@ def add_tfa_constraints(model, *, table=None, pH: float = 7.0, ionic_strength: f
 
     def mu(met):
         if met.id not in potential:
-            base = met.id.rsplit("_", 1)[0]
+            base = base_id(met)
             centre = float(dgf[base])
             if base == "h2o":
                 low = high = centre
@@ -76,8 +76,7 @@ def add_tfa_constraints(model, *, table=None, pH: float = 7.0, ionic_strength: f
                 (row["direction"] == "reverse" and reaction.lower_bound >= 0):
             left_out[rid] = "curated direction contradicts the estimate"
             continue
-        terms = [s * mu(met) for met, s in reaction.metabolites.items()
-                 if met.id.rsplit("_", 1)[0] != "h"]
+        terms = [s * mu(met) for met, s in reaction.metabolites.items() if base_id(met) != "h"]
         dg = problem.Variable(f"dG_{rid}", lb=-2 * _K, ub=2 * _K)
         z = problem.Variable(f"z_{rid}", type="binary")
         upper, lower = max(reaction.upper_bound, 0.0), min(reaction.lower_bound, 0.0)

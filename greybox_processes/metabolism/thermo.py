@@ -35,8 +35,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-__all__ = ["formation_energies", "formation_sigma", "reaction_gibbs", "apply_gibbs_directions",
-           "R_KJ"]
+__all__ = ["base_id", "formation_energies", "formation_sigma", "reaction_gibbs",
+           "apply_gibbs_directions", "R_KJ"]
 
 #: gas constant (kJ/mol/K), eQuilibrator's value
 R_KJ = 8.31e-3
@@ -85,7 +85,8 @@ def formation_sigma() -> pd.Series:
     return _tables()[0]["sigma_kJ_per_mol"]
 
 
-def _base_id(metabolite) -> str:
+def base_id(metabolite) -> str:
+    """A metabolite's id without its compartment suffix (the key of the energy tables)."""
     suffix = f"_{metabolite.compartment}" if metabolite.compartment else ""
     mid = metabolite.id
     return mid[: -len(suffix)] if suffix and mid.endswith(suffix) else mid
@@ -108,6 +109,7 @@ def reaction_gibbs(model, *, pH: float = 7.0, ionic_strength: float = 0.25,
     dgf = formation_energies(pH, ionic_strength, temperature)
     sigma = formation_sigma()
     rt = R_KJ * temperature
+    ln_lo, ln_hi = math.log(c_min), math.log(c_max)
     boundary = {r.id for r in model.boundary}
     rows = []
     for reaction in model.reactions:
@@ -123,7 +125,7 @@ def reaction_gibbs(model, *, pH: float = 7.0, ionic_strength: float = 0.25,
         else:
             dg0, low, high, error, missing = 0.0, 0.0, 0.0, 0.0, []
             for met, coefficient in reaction.metabolites.items():
-                base = _base_id(met)
+                base = base_id(met)
                 if base == "h":
                     continue  # protons: absorbed by the Legendre transform at this pH
                 value = dgf.get(base, np.nan)
@@ -133,7 +135,6 @@ def reaction_gibbs(model, *, pH: float = 7.0, ionic_strength: float = 0.25,
                 dg0 += coefficient * value
                 error += abs(coefficient) * float(sigma.get(base, 0.0))
                 if base != "h2o":
-                    ln_lo, ln_hi = math.log(c_min), math.log(c_max)
                     low += coefficient * rt * (ln_lo if coefficient > 0 else ln_hi)
                     high += coefficient * rt * (ln_hi if coefficient > 0 else ln_lo)
             if missing:
