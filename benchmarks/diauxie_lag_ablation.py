@@ -152,6 +152,8 @@ ROWS = {
                            {"preculture": glucose_only_preculture, "only": "exp"},
                            None, None, 0.005),
     "no_maintenance": ("no ATP maintenance", {}, no_maintenance, None, 0.005),
+    "all_enzymes": ("every metabolic enzyme as state (enzymes: all, diauxie_enzymes.yaml)", {},
+                    None, {"enzymes": "all"}, 0.005),
     "glucose_0.05": ("0.05% glucose (the Rmd text's figure)", {}, None, None, 0.05),
 }
 

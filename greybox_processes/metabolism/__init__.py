@@ -7,6 +7,8 @@ Public API
 * :func:`load_model`, :func:`add_lactose_pathway` - bundled/SBML/JSON models.
 * :func:`essentiality_screen`, :func:`score_essentiality`, :func:`reference_essentiality`.
 * :func:`diauxic_lag`, :func:`run_diauxie_lag` - the lag as Julou et al. 2020 measure it.
+* :class:`EnzymeSector`, :func:`proteome_shares` - every metabolic enzyme as state
+  (``enzymes: all``, :mod:`.enzymes`).
 * :class:`DrugCell`, :func:`pair_isobole` - antibiotic action on the cell's targets, Loewe
   isoboles (:mod:`.drugs`).
 * :mod:`.errors` - typed errors (:class:`InfeasibleError`, ...).
@@ -14,6 +16,7 @@ Public API
 from .composites import diauxie
 from .dfba import STATUS, DynamicFBA, apply_knockouts
 from .drugs import DrugCell, pair_isobole
+from .enzymes import EnzymeSector, proteome_shares
 from .lag import DiauxicLag, diauxic_lag, reference_lags, run_diauxie_lag
 from .errors import (InfeasibleError, InvalidConcentrationError, MetabolismError, ModelLoadError,
                      UnknownExchangeError, UnknownGeneError)
@@ -26,6 +29,7 @@ from .uptake import DEFAULT_KINETICS, UptakeKinetics
 
 __all__ = [
     "DynamicFBA", "STATUS", "apply_knockouts", "DrugCell", "pair_isobole", "diauxie",
+    "EnzymeSector", "proteome_shares",
     "DiauxicLag", "diauxic_lag",
     "reference_lags", "run_diauxie_lag", "InfeasibleError", "InvalidConcentrationError",
     "MetabolismError", "ModelLoadError", "UnknownExchangeError", "UnknownGeneError",

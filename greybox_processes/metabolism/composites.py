@@ -23,7 +23,7 @@ def percent_to_mM(percent_w_v: float, molar_mass: float) -> float:
 def diauxie(*, glucose_percent: float = 0.005, lactose_percent: float = 0.02,
             initial_biomass: float = 0.001, expression: bool = True, iptg: bool = False,
             model: str = "textbook_lactose", interval: float = 1.0 / 60.0,
-            dfba_address: str = "local:DynamicFBA",
+            enzymes: str = "lac", dfba_address: str = "local:DynamicFBA",
             dfba_config: Mapping[str, Any] | None = None) -> dict:
     """Glucose-lactose diauxie in batch (time in hours).
 
@@ -36,6 +36,8 @@ def diauxie(*, glucose_percent: float = 0.005, lactose_percent: float = 0.02,
     expression : ETFL-style enzyme/ribosome layer with lac regulation (False: plain dFBA).
     iptg : lac operon pre-induced with IPTG (the reference culture of the lag measurement).
     interval : time step, hours (1 minute).
+    enzymes : ``'lac'`` (only the lac enzymes are state) or ``'all'`` (every gene-catalysed
+        reaction's enzyme is state, :mod:`.enzymes`; adds the ``cell/enzymes`` store).
 
     Stores: ``env/concentrations`` (mM, [glucose, lactose]), ``env/biomass`` (gDW/L) and the
     cell's ``lac`` state, ``fluxes``, ``growth_rate``, ``status`` and ``proteome``.
@@ -52,9 +54,12 @@ def diauxie(*, glucose_percent: float = 0.005, lactose_percent: float = 0.02,
         "iptg": iptg,
         "on_infeasible": "status",
     }
+    if enzymes != "lac":
+        config["enzymes"] = enzymes
     config.update(dfba_config or {})
     env_ports = ("concentrations", "biomass")
-    cell_ports = ("lac", "fluxes", "growth_rate", "status", "proteome")
+    cell_ports = ("lac", "fluxes", "growth_rate", "status", "proteome") + \
+        (("enzymes",) if config.get("enzymes", "lac") == "all" else ())
     wires = {**{p: ["env", p] for p in env_ports}, **{p: ["cell", p] for p in cell_ports}}
     return {
         "state": {

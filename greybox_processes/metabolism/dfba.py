@@ -6,6 +6,9 @@ Each interval (hours) the process
    external concentration (uptake.py), and never above what is there;
 2. optionally (``expression: true``) adds the ETFL-style enzyme and ribosome constraints of
    :class:`~.expression.ExpressionLayer` (flux <= kcat x enzyme, growth capped by ribosomes);
+   with ``enzymes: all`` every gene-catalysed reaction has an enzyme level in the ``enzymes``
+   store, and the LP also chooses their synthesis under the ribosome budget
+   (:class:`~.enzymes.EnzymeSector`; ``enzyme_degradation`` in 1/h, default 0: dilution only);
 3. maximises growth with all of that inside ``with model:``, so the model is never left modified,
    then (``min_uptake: true``, the default) takes, at that growth rate, the least carbon
    uptake from the tracked exchanges, so that no substrate is taken up that growth does not
@@ -105,6 +108,8 @@ class DynamicFBA(GreyboxProcess):
         "expression": {"_type": "boolean", "_default": False},
         "iptg": {"_type": "boolean", "_default": False},
         "kcat": {"_type": "map[float]", "_default": {}},
+        "enzymes": {"_type": "string", "_default": "lac"},
+        "enzyme_degradation": {"_type": "float", "_default": 0.0},
         "on_infeasible": {"_type": "string", "_default": "raise"},
         "maintenance_reaction": {"_type": "string", "_default": "ATPM"},
     }
@@ -154,6 +159,12 @@ class DynamicFBA(GreyboxProcess):
         self.expression = None
         self._last_internal = None  # loopless internal fluxes of the last LP (loopless: true)
         self._lac0 = np.zeros(len(LAC_VARIABLES))
+        self.sector, self._enzymes0 = None, np.zeros(0)
+        if cfg["enzymes"] not in ("lac", "all"):
+            raise ValueError(f"enzymes must be 'lac' (only the lac enzymes are state) or 'all' "
+                             f"(every gene-catalysed reaction), got {cfg['enzymes']!r}")
+        if cfg["enzymes"] == "all" and not cfg["expression"]:
+            raise ValueError("enzymes: all needs the expression layer; set expression: true")
         if cfg["expression"]:
             missing = [r for r in ExpressionLayer.enzyme_reactions if r not in self.model.reactions]
             if missing:
@@ -161,6 +172,8 @@ class DynamicFBA(GreyboxProcess):
                                  "'textbook_lactose' or a model that has them")
             glc, lcts = self._named_conc(self._conc0)
             self.expression, self._lac0 = self._preculture(glc, lcts)
+            if cfg["enzymes"] == "all":
+                self.sector, self._enzymes0 = self._enzyme_preculture(glc, lcts)
 
     # -- helpers -------------------------------------------------------------------------
     def _thermodynamics(self, mode):
@@ -190,8 +203,9 @@ class DynamicFBA(GreyboxProcess):
         lookup = dict(zip(self.exchanges, conc))
         return float(lookup.get("EX_glc__D_e", 0.0)), float(lookup.get("EX_lcts_e", 0.0))
 
-    def _preculture_growth(self, caps=None) -> float:
-        """Growth rate (1/h) in the initial medium under reaction upper bounds ``caps``."""
+    @contextlib.contextmanager
+    def _preculture_bounds(self, caps=None):
+        """The model with the initial medium's uptake bounds and reaction upper bounds ``caps``."""
         with self.model:
             for ex, s in zip(self.exchanges, self._conc0):
                 kin = self.kinetics.get(ex)
@@ -199,8 +213,30 @@ class DynamicFBA(GreyboxProcess):
                     self.model.reactions.get_by_id(ex).lower_bound = -uptake_bound(kin, s)
             for rid, cap in (caps or {}).items():
                 self.model.reactions.get_by_id(rid).upper_bound = cap
-            value = self.model.slim_optimize(error_value=float("nan"))
+            yield self.model
+
+    def _preculture_growth(self, caps=None) -> float:
+        """Growth rate (1/h) in the initial medium under reaction upper bounds ``caps``."""
+        with self._preculture_bounds(caps) as model:
+            value = model.slim_optimize(error_value=float("nan"))
         return value if math.isfinite(value) and value > 0 else 0.0
+
+    def _enzyme_preculture(self, glc, lcts):
+        """Enzyme sector (enzymes: all) and its levels in cells pre-grown in the initial medium."""
+        from .enzymes import EnzymeSector
+
+        cfg = self.config
+        sector = EnzymeSector.from_model(self.model, exclude=tuple(ExpressionLayer.enzyme_reactions),
+                                         kcat=cfg["kcat"],
+                                         degradation_per_h=cfg["enzyme_degradation"])
+        caps = self.expression.flux_capacity(self._lac0, lcts, glc)
+        with self._preculture_bounds(caps) as model:
+            levels = sector.initial_levels(model, self.biomass_rxn, self.expression.mu0)
+        if sector.protein_aa(levels) >= self.expression.ribo.protein_aa_mmol_per_gdw:
+            raise ValueError(f"the enzymes of the pre-culture would take "
+                             f"{sector.protein_aa(levels) / self.expression.ribo.protein_aa_mmol_per_gdw:.0%}"
+                             " of the proteome; check the kcat overrides (1/s)")
+        return sector, levels
 
     def _preculture(self, glc, lcts):
         """Expression layer and lac state of cells pre-grown in the initial medium.
@@ -222,7 +258,9 @@ class DynamicFBA(GreyboxProcess):
 
     # -- ports ---------------------------------------------------------------------------
     def _ports(self):
-        return {
+        sector = {} if self.sector is None else {
+            "enzymes": array_port((self.sector.size,), "mmol/gDW")}
+        return {**sector,
             "concentrations": array_port((self.n,), "mM"),
             "biomass": {"_type": "float", "_units": "gDW/L"},
             "lac": array_port((len(LAC_VARIABLES),), "mM"),
@@ -242,11 +280,15 @@ class DynamicFBA(GreyboxProcess):
         return {"concentrations": self._conc0.copy(),
                 "biomass": float(self.config["initial_biomass"]),
                 "lac": self._lac0.copy(), "fluxes": np.zeros(self.n), "growth_rate": 0.0,
-                "status": 1.0, "proteome": np.zeros(len(PROTEOME_FIELDS))}
+                "status": 1.0, "proteome": np.zeros(len(PROTEOME_FIELDS)),
+                **({} if self.sector is None else {"enzymes": self._enzymes0.copy()})}
 
     def port_metadata(self):
         species = [ex[3:] if ex.startswith("EX_") else ex for ex in self.exchanges]
-        return {
+        sector = {} if self.sector is None else {"enzymes": {
+            "dims": ("enzyme",), "coords": {"enzyme": list(self.sector.reactions)},
+            "units": "mmol/gDW", "long_name": "enzyme level per reaction (polypeptide chains)"}}
+        return {**sector,
             "concentrations": {"dims": ("metabolite",), "coords": {"metabolite": species},
                                "units": "mM", "long_name": "external concentration"},
             "fluxes": {"dims": ("metabolite",), "coords": {"metabolite": species},
@@ -262,10 +304,16 @@ class DynamicFBA(GreyboxProcess):
         }
 
     # -- the LP --------------------------------------------------------------------------
-    def _solve(self, bounds, growth_cap, enzyme_caps):
-        """Max growth under the given uptake bounds; returns (mu, fluxes, status)."""
+    def _solve(self, bounds, growth_cap, enzyme_caps, sector_rows=None):
+        """Max growth under the given uptake bounds; returns (mu, fluxes, status).
+
+        ``sector_rows(model)`` (enzymes: all) adds the enzyme rows and returns the synthesis
+        variables; the chosen synthesis is left in ``self._synthesis``.
+        """
         model = self.model
+        self._synthesis = None
         with model:
+            synthesis = sector_rows(model) if sector_rows is not None else None
             for ex, uptake in bounds.items():
                 if uptake is not None:  # tracked exchange: kinetics and availability decide
                     model.reactions.get_by_id(ex).lower_bound = -uptake
@@ -280,6 +328,9 @@ class DynamicFBA(GreyboxProcess):
                 mu = model.solver.objective.value
                 if self.config["min_uptake"] and mu > _TINY:
                     self._min_uptake(mu)
+                if synthesis is not None:
+                    self.sector.minimise_synthesis(model, synthesis)
+                    self._synthesis = np.array([float(v.primal) for v in synthesis])
                 fluxes = self._exchange_fluxes()
                 if self.config["loopless"]:
                     self._last_internal = self._loopless()
@@ -387,10 +438,12 @@ class DynamicFBA(GreyboxProcess):
         dt = float(interval)
         lac = np.asarray(state["lac"], dtype=float)
         glc, lcts = self._named_conc(conc)
-        enzyme_caps, growth_cap = {}, None
+        enzyme_caps, growth_cap, sector_rows = {}, None, None
         if self.expression is not None:
             enzyme_caps = self.expression.flux_capacity(lac, lcts, glc)
             growth_cap = self.expression.growth_cap(lac)
+        if self.sector is not None:
+            sector_rows, growth_cap = self._sector_rows(state, lac, dt), None
         # uptake bounds: kinetics, and no more than is there over the interval
         bounds = {}
         for i, (ex, s) in enumerate(zip(self.exchanges, conc)):
@@ -402,7 +455,8 @@ class DynamicFBA(GreyboxProcess):
         mu, fluxes, status = 0.0, np.zeros(self.n), 1.0
         if biomass > 0:
             for _ in range(4):
-                mu, fluxes, status, _solver = self._solve(bounds, growth_cap, enzyme_caps)
+                mu, fluxes, status, _solver = self._solve(bounds, growth_cap, enzyme_caps,
+                                                          sector_rows)
                 factor = dt if mu * dt < 1e-9 else math.expm1(mu * dt) / mu
                 change = fluxes * biomass * factor
                 over = [(i, ex) for i, ex in enumerate(self.exchanges)
@@ -429,6 +483,45 @@ class DynamicFBA(GreyboxProcess):
         if self.expression is not None:
             new_lac = self.expression.advance(lac, dt, mu, lcts, glc)
             update["lac"] = new_lac - lac
-            update["proteome"] = self.expression.proteome(new_lac, mu) - \
-                np.asarray(state["proteome"], dtype=float)
+            proteome = self.expression.proteome(new_lac, mu)
+            if self.sector is not None:
+                update["enzymes"], proteome[2] = self._advance_sector(state, lac, mu, dt)
+            update["proteome"] = proteome - np.asarray(state["proteome"], dtype=float)
         return update
+
+    # -- enzyme sector (enzymes: all) ----------------------------------------------------
+    def _sector_levels(self, state):
+        levels = np.asarray(state["enzymes"], dtype=float)
+        if levels.shape != (self.sector.size,) or not np.all(np.isfinite(levels)) or \
+                np.any(levels < -1e-12):
+            raise InvalidConcentrationError(
+                f"store 'enzymes' must hold {self.sector.size} finite levels >= 0 (mmol/gDW), "
+                f"got shape {levels.shape} with min {np.min(levels) if levels.size else None}")
+        return np.maximum(levels, 0.0)
+
+    def _sector_rows(self, state, lac, dt):
+        """The callable that adds this interval's enzyme rows to the LP."""
+        levels = self._sector_levels(state)
+        layer = self.expression
+        translation = layer.capacity_aa - layer.synthesis_aa(lac, 0.0)
+        other = layer.ribo.protein_aa_mmol_per_gdw - self.sector.protein_aa(levels)
+        if other <= 0:
+            raise InvalidConcentrationError(
+                f"the enzymes in state hold {self.sector.protein_aa(levels):.3g} mmol aa/gDW, "
+                f"more than all protein ({layer.ribo.protein_aa_mmol_per_gdw:.3g}); the "
+                "'enzymes' store was set outside the model's range")
+        growth_prev = float(state["growth_rate"])
+        return lambda model: self.sector.add_rows(model, self.biomass_rxn, levels, dt,
+                                                  growth_prev, translation, other)
+
+    def _advance_sector(self, state, lac, mu, dt):
+        """(enzyme delta, ribosome utilisation) after the interval."""
+        levels = self._sector_levels(state)
+        synthesis = self._synthesis if self._synthesis is not None else \
+            np.zeros(self.sector.size)
+        new = self.sector.advance(levels, synthesis, dt, float(state["growth_rate"]))
+        layer = self.expression
+        used = (float(np.dot(self.sector.length_aa, synthesis)) + max(mu, 0.0) *
+                (layer.ribo.protein_aa_mmol_per_gdw - self.sector.protein_aa(levels)) +
+                layer.synthesis_aa(lac, mu))
+        return new - levels, used / layer.capacity_aa if layer.capacity_aa > 0 else 0.0

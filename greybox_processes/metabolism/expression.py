@@ -17,11 +17,12 @@ So :class:`~.dfba.DynamicFBA` owns one :class:`ExpressionLayer`, which
    (:meth:`ExpressionLayer.advance`);
 4. reports the proteome allocation this implies (:meth:`ExpressionLayer.proteome`).
 
-Enzymes modelled as state: the lac operon products LacY (permease, reaction ``LCTSt``) and
-LacZ (beta-galactosidase, ``LACZ``), whose synthesis the lac operon model regulates. All
-other enzymes are taken to be at their steady-state levels (their capacity is not binding),
-which is the simplification that keeps the layer small enough to run every minute; the kcat
-table still carries a documented default so that further enzymes can be added.
+Enzymes modelled as state here: the lac operon products LacY (permease, reaction ``LCTSt``)
+and LacZ (beta-galactosidase, ``LACZ``), whose synthesis the lac operon model regulates. By
+default (``enzymes: lac``) all other enzymes are taken to be at their steady-state levels
+(their capacity is not binding). With ``enzymes: all`` every other gene-catalysed reaction
+gets an enzyme level too, with in-vivo turnover numbers and synthesis chosen by the LP under
+the same ribosome budget (:mod:`.enzymes`).
 
 Units: enzyme concentrations in mM of cytoplasm (the lac model's units), converted to
 mmol/gDW with :data:`~.lac.CYTOPLASM_L_PER_GDW`; fluxes in mmol/gDW/h; time in hours.
