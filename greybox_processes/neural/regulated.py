@@ -175,10 +175,10 @@ class RegulatedDynamicFBA(DynamicFBA):
         bound = super()._kinetic_bound(index, exchange, concentration)
         return None if bound is None else bound * self._uptake_scale[index]
 
-    def _solve(self, bounds, growth_cap, enzyme_caps):
+    def _solve(self, bounds, growth_cap, enzyme_caps, sector_rows=None):
         # an infeasible re-solve sets no fluxes: the ledger must not keep the previous LP's
         self._untracked_fluxes = np.zeros(len(self._untracked))
-        return super()._solve(bounds, growth_cap, enzyme_caps)
+        return super()._solve(bounds, growth_cap, enzyme_caps, sector_rows)
 
     def _exchange_fluxes(self):
         # called inside DynamicFBA._solve while the solution is current: keep the untracked ones
