@@ -232,10 +232,10 @@ class DynamicFBA(GreyboxProcess):
         caps = self.expression.flux_capacity(self._lac0, lcts, glc)
         with self._preculture_bounds(caps) as model:
             levels = sector.initial_levels(model, self.biomass_rxn, self.expression.mu0)
-        if sector.protein_aa(levels) >= self.expression.ribo.protein_aa_mmol_per_gdw:
-            raise ValueError(f"the enzymes of the pre-culture would take "
-                             f"{sector.protein_aa(levels) / self.expression.ribo.protein_aa_mmol_per_gdw:.0%}"
-                             " of the proteome; check the kcat overrides (1/s)")
+        share = sector.protein_aa(levels) / self.expression.ribo.protein_aa_mmol_per_gdw
+        if share >= 1.0:
+            raise ValueError(f"the enzymes of the pre-culture would take {share:.0%} of the "
+                             "proteome; check the kcat overrides (1/s)")
         return sector, levels
 
     def _preculture(self, glc, lcts):
@@ -438,12 +438,13 @@ class DynamicFBA(GreyboxProcess):
         dt = float(interval)
         lac = np.asarray(state["lac"], dtype=float)
         glc, lcts = self._named_conc(conc)
-        enzyme_caps, growth_cap, sector_rows = {}, None, None
+        enzyme_caps, growth_cap, sector_rows, levels = {}, None, None, None
         if self.expression is not None:
             enzyme_caps = self.expression.flux_capacity(lac, lcts, glc)
             growth_cap = self.expression.growth_cap(lac)
         if self.sector is not None:
-            sector_rows, growth_cap = self._sector_rows(state, lac, dt), None
+            levels = self._sector_levels(state)
+            sector_rows, growth_cap = self._sector_rows(levels, state, lac, dt), None
         # uptake bounds: kinetics, and no more than is there over the interval
         bounds = {}
         for i, (ex, s) in enumerate(zip(self.exchanges, conc)):
@@ -485,7 +486,8 @@ class DynamicFBA(GreyboxProcess):
             update["lac"] = new_lac - lac
             proteome = self.expression.proteome(new_lac, mu)
             if self.sector is not None:
-                update["enzymes"], proteome[2] = self._advance_sector(state, lac, mu, dt)
+                update["enzymes"], proteome[2] = self._advance_sector(levels, state, lac, mu,
+                                                                      dt)
             update["proteome"] = proteome - np.asarray(state["proteome"], dtype=float)
         return update
 
@@ -499,9 +501,8 @@ class DynamicFBA(GreyboxProcess):
                 f"got shape {levels.shape} with min {np.min(levels) if levels.size else None}")
         return np.maximum(levels, 0.0)
 
-    def _sector_rows(self, state, lac, dt):
+    def _sector_rows(self, levels, state, lac, dt):
         """The callable that adds this interval's enzyme rows to the LP."""
-        levels = self._sector_levels(state)
         layer = self.expression
         translation = layer.capacity_aa - layer.synthesis_aa(lac, 0.0)
         other = layer.ribo.protein_aa_mmol_per_gdw - self.sector.protein_aa(levels)
@@ -514,9 +515,8 @@ class DynamicFBA(GreyboxProcess):
         return lambda model: self.sector.add_rows(model, self.biomass_rxn, levels, dt,
                                                   growth_prev, translation, other)
 
-    def _advance_sector(self, state, lac, mu, dt):
+    def _advance_sector(self, levels, state, lac, mu, dt):
         """(enzyme delta, ribosome utilisation) after the interval."""
-        levels = self._sector_levels(state)
         synthesis = self._synthesis if self._synthesis is not None else \
             np.zeros(self.sector.size)
         new = self.sector.advance(levels, synthesis, dt, float(state["growth_rate"]))

@@ -42,7 +42,7 @@ def derive_protein_lengths(refdata_dir, out_dir=DATA_DIR) -> Path:
 
 
 def derive_kapp_table(parsed_csv, out_dir=DATA_DIR) -> Path:
-    """``heckmann2020_kapp.csv.gz`` (reaction, direction, kind, kapp_per_s) from the parsed CSV."""
+    """``heckmann2020_kapp.csv.gz`` (reaction, direction, kapp_per_s) from the parsed CSV."""
     raw = pd.read_csv(parsed_csv)
     expected = {"reaction_id", "direction", "value", "par_type", "unit"}
     if not expected <= set(raw.columns):
@@ -55,15 +55,14 @@ def derive_kapp_table(parsed_csv, out_dir=DATA_DIR) -> Path:
     table = pd.DataFrame({"reaction": keep["reaction_id"],
                           "direction": keep["direction"].map({"fwd": "forward",
                                                               "bwd": "reverse"}),
-                          "kind": "kappmax",
                           "kapp_per_s": keep["value"].astype(float)})
     if table["direction"].isna().any() or not (table["kapp_per_s"] > 0).all():
         raise ValueError(f"{parsed_csv}: directions must be fwd/bwd and values positive")
-    # one value per (reaction, direction, kind): the file has none twice, keep it that way
-    table = table.drop_duplicates(["reaction", "direction", "kind"])
+    # one value per (reaction, direction): the file has none twice, keep it that way
+    table = table.drop_duplicates(["reaction", "direction"])
     out = Path(out_dir) / "heckmann2020_kapp.csv.gz"
     out.parent.mkdir(parents=True, exist_ok=True)
-    table.sort_values(["reaction", "direction", "kind"]).to_csv(
+    table.sort_values(["reaction", "direction"]).to_csv(
         out, index=False, compression={"method": "gzip", "mtime": 0})
     return out
 

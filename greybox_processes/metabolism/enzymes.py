@@ -46,7 +46,7 @@ def _data_path(name):
 
 @functools.lru_cache(maxsize=None)
 def kapp_table():
-    """Heckmann et al. 2020 apparent turnover numbers: (reaction, direction, kind) -> 1/s."""
+    """Heckmann et al. 2020 k_app,max (1/s per polypeptide chain): reaction, direction, value."""
     import pandas as pd
 
     return pd.read_csv(str(_data_path("heckmann2020_kapp.csv.gz")))
@@ -91,11 +91,10 @@ def _turnover(table, rid, direction):
     return None
 
 
-def _lookup(kind):
+def _kappmax() -> dict:
     table = kapp_table()
-    part = table[table["kind"] == kind]
-    return {(r, d): float(v) for r, d, v in zip(part["reaction"], part["direction"],
-                                                  part["kapp_per_s"])}
+    return {(r, d): float(v) for r, d, v in zip(table["reaction"], table["direction"],
+                                                  table["kapp_per_s"])}
 
 
 @dataclass(frozen=True)
@@ -122,7 +121,7 @@ class EnzymeSector:
         bad = {k: v for k, v in kcat.items() if not (math.isfinite(v) and v > 0)}
         if bad:
             raise ValueError(f"kcat values must be positive and finite (1/s), got {bad}")
-        kmax = _lookup("kappmax")
+        kmax = _kappmax()
         default = float(np.median(list(kmax.values())))
         lengths = protein_lengths()
         default_length = float(np.median(list(lengths.values())))
