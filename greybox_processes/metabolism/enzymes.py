@@ -168,10 +168,9 @@ class EnzymeSector:
         model.objective = model.problem.Objective(0, direction=direction)
         model.objective.set_linear_coefficients(coefficients)
 
-    def _load_value(self, model, j) -> float:
-        rxn = model.reactions.get_by_id(self.reactions[j])
-        return (float(rxn.forward_variable.primal) / self.k_forward_per_h[j]
-                + float(rxn.reverse_variable.primal) / self.k_reverse_per_h[j])
+    def _decay(self, dt: float, growth_prev: float) -> float:
+        """Share of an enzyme left after ``dt`` of dilution and degradation."""
+        return math.exp(-(max(growth_prev, 0.0) + self.degradation_per_h) * dt)
 
     def initial_levels(self, model, biomass, growth: float) -> np.ndarray:
         """Least-protein enzyme levels supporting ``growth`` (1/h) on ``model`` as bounded now.
@@ -190,7 +189,9 @@ class EnzymeSector:
             if model.solver.status != "optimal":
                 raise ValueError(f"no flux distribution supports the pre-culture growth "
                                  f"{growth:.4g}/h (solver status {model.solver.status!r})")
-            return np.array([max(self._load_value(model, j), 0.0) for j in range(self.size)])
+            return np.array([max(sum(c * float(var.primal) for var, c in
+                                     self._load_coefficients(model, j).items()), 0.0)
+                             for j in range(self.size)])
 
     def add_rows(self, model, biomass, levels, dt: float, growth_prev: float,
                  translation_aa: float, other_protein_aa: float):
@@ -200,7 +201,7 @@ class EnzymeSector:
         ``other_protein_aa`` the rest of the proteome (both mmol aa/gDW[/h]). Returns the
         synthesis variables (read their ``primal`` after solving).
         """
-        decay = math.exp(-(max(growth_prev, 0.0) + self.degradation_per_h) * dt)
+        decay = self._decay(dt, growth_prev)
         synth = [model.problem.Variable(f"enzyme_synthesis_{rid}", lb=0.0)
                  for rid in self.reactions]
         rows = [model.problem.Constraint(0, ub=float(decay * levels[j]),
@@ -245,8 +246,7 @@ class EnzymeSector:
 
     def advance(self, levels, synthesis, dt: float, growth_prev: float) -> np.ndarray:
         """Enzyme levels after ``dt``: dilution and degradation, plus the synthesis chosen."""
-        decay = math.exp(-(max(growth_prev, 0.0) + self.degradation_per_h) * dt)
-        return np.asarray(levels, dtype=float) * decay + np.maximum(synthesis, 0.0) * dt
+        return np.asarray(levels, dtype=float) * self._decay(dt, growth_prev) + np.maximum(synthesis, 0.0) * dt
 
     def protein_aa(self, levels) -> float:
         """Amino acids in the sector (mmol aa/gDW)."""
