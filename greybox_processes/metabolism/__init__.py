@@ -6,6 +6,8 @@ Public API
 * :class:`DynamicFBA` - the process (registered as ``DynamicFBA``); time in hours.
 * :func:`load_model`, :func:`add_lactose_pathway` - bundled/SBML/JSON models.
 * :func:`essentiality_screen`, :func:`score_essentiality`, :func:`reference_essentiality`.
+* :func:`couple_translation_to_trna` - protein made from charged tRNAs (:mod:`.translation`,
+  the screen's ``method='etfl'``).
 * :func:`diauxic_lag`, :func:`run_diauxie_lag` - the lag as Julou et al. 2020 measure it.
 * :class:`EnzymeSector`, :func:`proteome_shares` - every metabolic enzyme as state
   (``enzymes: all``, :mod:`.enzymes`).
@@ -24,6 +26,7 @@ from .expression import DEFAULT_KCAT, ExpressionLayer, KcatTable
 from .media import MEDIA, apply_medium
 from .models import BUNDLED, add_lactose_pathway, load_model
 from .screen import essentiality_screen
+from .translation import couple_translation_to_trna
 from .scoring import cross_validated_f1, reference_essentiality, score_essentiality
 from .uptake import DEFAULT_KINETICS, UptakeKinetics
 
@@ -34,6 +37,6 @@ __all__ = [
     "reference_lags", "run_diauxie_lag", "InfeasibleError", "InvalidConcentrationError",
     "MetabolismError", "ModelLoadError", "UnknownExchangeError", "UnknownGeneError",
     "DEFAULT_KCAT", "ExpressionLayer", "KcatTable", "MEDIA", "apply_medium", "BUNDLED",
-    "add_lactose_pathway", "load_model", "essentiality_screen", "cross_validated_f1",
+    "add_lactose_pathway", "load_model", "essentiality_screen", "couple_translation_to_trna", "cross_validated_f1",
     "reference_essentiality", "score_essentiality", "DEFAULT_KINETICS", "UptakeKinetics",
 ]

@@ -7,7 +7,8 @@ A perfect predictor scores 1; one that calls every gene essential scores
 Runs: the composite's own cell, knocked out one gene at a time at its initial conditions
 (:func:`greybox_processes.metabolism.essentiality_screen` on Dask: the composite's model with
 its medium, uptake kinetics at the initial concentrations and, with the expression layer, the
-lac enzyme caps and the ribosome cap, ``method='etfl'``). Reference genes the model lacks count
+lac enzyme caps, the ribosome cap and protein made from charged tRNAs where the model has tRNA
+chemistry, ``method='etfl'``). Reference genes the model lacks count
 as predicted non-essential (reported as ``missing``). Quick mode screens a stratified sample
 of the reference genes and says so.
 """
