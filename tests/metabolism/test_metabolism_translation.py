@@ -93,3 +93,16 @@ def test_full_ijo1366_etfl_screen_adds_only_true_essentials(ijo1366):
     assert all(calls[g] == reference[g] for g in changed if g in reference.index)
     assert score["f1"] == pytest.approx(0.781, abs=1e-3)
     assert score_essentiality(fba.reset_index())["fp"] == score["fp"]
+
+
+def test_etfl_screen_skips_only_what_it_may(ijo1366, dask_client):
+    """With tRNA coupling and the ribosome cap, inferring unsolved knockouts from the
+    wild-type optimum still gives exactly the growth of solving every LP."""
+    genes = reference_essentiality().sample(80, random_state=1).index.tolist() + _GENES
+    fast = essentiality_screen(ijo1366, genes=genes, method="etfl", client=dask_client,
+                               progress=False).set_index("gene")
+    full = essentiality_screen(ijo1366, genes=genes, method="etfl", client=dask_client,
+                               skip_unused=False, progress=False).set_index("gene")
+    assert fast.attrs["lps_solved"] < full.attrs["lps_solved"]
+    assert (fast["essential"] == full["essential"]).all()
+    assert abs(fast["growth"] - full["growth"]).max() < 1e-7
