@@ -37,6 +37,7 @@ __all__ = [
     "reference_lags", "run_diauxie_lag", "InfeasibleError", "InvalidConcentrationError",
     "MetabolismError", "ModelLoadError", "UnknownExchangeError", "UnknownGeneError",
     "DEFAULT_KCAT", "ExpressionLayer", "KcatTable", "MEDIA", "apply_medium", "BUNDLED",
-    "add_lactose_pathway", "load_model", "essentiality_screen", "couple_translation_to_trna", "cross_validated_f1",
+    "add_lactose_pathway", "load_model", "essentiality_screen", "couple_translation_to_trna",
+    "cross_validated_f1",
     "reference_essentiality", "score_essentiality", "DEFAULT_KINETICS", "UptakeKinetics",
 ]

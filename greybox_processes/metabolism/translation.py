@@ -10,10 +10,10 @@ tRNAs. :func:`couple_translation_to_trna` does the same for the biomass reaction
 amino acid the biomass consumes is taken as its aminoacyl-tRNA, and the uncharged tRNA returns
 (a catalytic cycle: the tRNA itself is neither made nor consumed).
 
-Charging costs ATP -> AMP + PPi per residue. That cost is added to the biomass reaction's
-growth-associated maintenance, which is left as fitted (iJO1366: wild-type growth on M9
-glucose goes from 0.982 to 0.966 /h); it is not moved out of the maintenance, because how
-much of the fitted value already stands for charging is not known.
+Charging costs ATP -> AMP + PPi per residue, paid by the synthetase reactions on top of the
+biomass reaction's growth-associated maintenance, which is left as fitted (iJO1366: wild-type
+growth on M9 glucose goes from 0.982 to 0.966 /h). The cost is not moved out of the
+maintenance, because how much of the fitted value already stands for charging is not known.
 
 Initiation: every bacterial protein chain starts with formyl-Met-tRNA (made by ``fmt``,
 ``FMETTRS``: Met-tRNA + 10-formyl-THF). Where the model has that reaction, one Met per chain is
@@ -26,6 +26,7 @@ returned. Selenocysteine tRNA (``SERTRS2``) is not demanded: the biomass has no 
 """
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -56,6 +57,15 @@ def _residue(amino_acid_id: str) -> str | None:
     return None
 
 
+def _reaction_making(model, product: str, *reactants: str) -> str | None:
+    """Id of a reaction of ``model`` that makes ``product`` from all of ``reactants``."""
+    for reaction in model.metabolites.get_by_id(product).reactions:
+        stoich = {m.id: c for m, c in reaction.metabolites.items()}
+        if stoich[product] > 0 and all(stoich.get(r, 0) < 0 for r in reactants):
+            return reaction.id
+    return None
+
+
 def charging_reactions(model) -> dict[str, ChargingReaction]:
     """The synthetase reaction of each amino acid that the biomass reaction consumes.
 
@@ -72,11 +82,9 @@ def charging_reactions(model) -> dict[str, ChargingReaction]:
         trna, charged = f"trna{stem}_c", f"{stem}trna_c"
         if trna not in model.metabolites or charged not in model.metabolites:
             continue
-        for reaction in model.metabolites.get_by_id(charged).reactions:
-            stoich = {m.id: c for m, c in reaction.metabolites.items()}
-            if stoich.get(charged, 0) > 0 and stoich.get(trna, 0) < 0 and stoich.get(met.id, 0) < 0:
-                found[met.id] = ChargingReaction(met.id, trna, charged, reaction.id)
-                break
+        synthetase = _reaction_making(model, charged, trna, met.id)
+        if synthetase is not None:
+            found[met.id] = ChargingReaction(met.id, trna, charged, synthetase)
     return found
 
 
@@ -90,13 +98,10 @@ def initiator_reaction(model) -> str | None:
     """Id of the reaction that formylates Met-tRNA into the initiator fMet-tRNA, if any."""
     if "fmettrna_c" not in model.metabolites or "mettrna_c" not in model.metabolites:
         return None
-    for reaction in model.metabolites.get_by_id("fmettrna_c").reactions:
-        stoich = {m.id: c for m, c in reaction.metabolites.items()}
-        if stoich.get("fmettrna_c", 0) > 0 and stoich.get("mettrna_c", 0) < 0:
-            return reaction.id
-    return None
+    return _reaction_making(model, "fmettrna_c", "mettrna_c")
 
 
+@functools.cache
 def mean_chain_length() -> float:
     """Mean amino acids per polypeptide chain over the vendored E. coli gene table."""
     from .enzymes import protein_lengths
