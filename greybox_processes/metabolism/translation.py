@@ -132,13 +132,14 @@ def couple_translation_to_trna(model) -> dict[str, ChargingReaction]:
         return {}
     coupled = charging_reactions(model)
     get = model.metabolites.get_by_id
+    residues = 0.0  # mmol amino acid per gDW taken as charged tRNA
     for entry in coupled.values():
         amount = -biomass.metabolites[get(entry.amino_acid)]
+        residues += amount
         biomass.add_metabolites({get(entry.amino_acid): amount, get(entry.charged): -amount,
                                  get(entry.trna): amount})
-    initiator = initiator_reaction(model) if "met__L_c" in coupled else None
-    if initiator is not None and "for_c" in model.metabolites:
-        residues = sum(-biomass.metabolites[get(c.charged)] for c in coupled.values())
+    if ("met__L_c" in coupled and "for_c" in model.metabolites
+            and initiator_reaction(model) is not None):
         chains = residues / mean_chain_length()
         # these Met-tRNAs become fMet-tRNA (same tRNA returns); the formyl leaves as formate
         biomass.add_metabolites({get("mettrna_c"): chains, get("fmettrna_c"): -chains,
