@@ -9,7 +9,7 @@ from typing import Mapping
 
 from .errors import UnknownExchangeError
 
-__all__ = ["MEDIA", "get_medium", "apply_medium", "check_exchanges"]
+__all__ = ["MEDIA", "WOLFE_VITAMINS", "get_medium", "apply_medium", "check_exchanges"]
 
 _M9_SALTS = ("EX_ca2_e", "EX_cl_e", "EX_co2_e", "EX_cobalt2_e", "EX_cu2_e", "EX_fe2_e",
              "EX_fe3_e", "EX_h_e", "EX_h2o_e", "EX_k_e", "EX_mg2_e", "EX_mn2_e", "EX_mobd_e",
@@ -20,9 +20,36 @@ _M9_SALTS = ("EX_ca2_e", "EX_cl_e", "EX_co2_e", "EX_cobalt2_e", "EX_cu2_e", "EX_
 #: glucose 10 mmol/gDW/h; Orth et al. 2011) *without* cobalamin: M9 as used by Monk et al.
 #: 2017 (the essentiality reference) contains no vitamin B12, while the model's default
 #: medium allows 0.01 mmol/gDW/h of it. ``cobra_default`` leaves the model's medium as is.
+_M9_GLUCOSE = {**{ex: 1000.0 for ex in _M9_SALTS}, "EX_glc__D_e": 10.0}
+
+#: The ten vitamins of Wolfe's vitamin solution (Wolin, Wolin & Wolfe 1963, J Biol Chem
+#: 238:2882; ATCC MD-VS) mapped to iJO1366's exchanges; ``None`` where E. coli (and the model)
+#: has no uptake route for it.
+WOLFE_VITAMINS: dict[str, str | None] = {
+    "biotin": "EX_btn_e", "folic acid": None, "pyridoxine": "EX_pydxn_e",
+    "thiamine": "EX_thm_e", "riboflavin": None, "nicotinic acid": "EX_nac_e",
+    "D-pantothenate": "EX_pnto__R_e", "vitamin B12": "EX_cbl1_e",
+    "4-aminobenzoate": None, "lipoic acid": "EX_lipoate_e",
+}
+#: Uptake allowed for each vitamin in ``m9_glucose_vitamin_traces`` (mmol/gDW/h): iJO1366's
+#: own cobalamin bound, "arbitrary and never actually constraining" (Orth et al. 2011).
+#: Vitamins are needed at <= 2e-3 mmol/gDW, so at <= 2e-3 mmol/gDW/h at 1/h: the bound lets
+#: a trace cover the whole demand, and is too small to feed the cell carbon or energy.
+VITAMIN_TRACE_UPTAKE = 0.01
+
+#: Named media. ``m9_glucose_ijo1366`` is iJO1366's own default medium (aerobic M9 salts,
+#: glucose 10 mmol/gDW/h; Orth et al. 2011) *without* cobalamin: M9 as used by Monk et al.
+#: 2017 (the essentiality reference) contains no vitamin B12, while the model's default
+#: medium allows 0.01 mmol/gDW/h of it. ``m9_glucose_vitamin_traces`` adds traces of the
+#: Wolfe vitamins iJO1366 can take up: the hypothesis (Bernstein et al. 2023, Mol Syst Biol
+#: 19:e11566) that knockout mutants reach vitamins absent from the recipe (carry-over from
+#: the pre-culture, impurities); it is a hypothesis to test, not the medium of the
+#: experiment. ``cobra_default`` leaves the model's medium as is.
 MEDIA: dict[str, dict[str, float] | None] = {
     "cobra_default": None,
-    "m9_glucose_ijo1366": {**{ex: 1000.0 for ex in _M9_SALTS}, "EX_glc__D_e": 10.0},
+    "m9_glucose_ijo1366": _M9_GLUCOSE,
+    "m9_glucose_vitamin_traces": {**_M9_GLUCOSE, **{
+        ex: VITAMIN_TRACE_UPTAKE for ex in WOLFE_VITAMINS.values() if ex is not None}},
 }
 
 
