@@ -16,15 +16,11 @@ _M9_SALTS = ("EX_ca2_e", "EX_cl_e", "EX_co2_e", "EX_cobalt2_e", "EX_cu2_e", "EX_
              "EX_na1_e", "EX_nh4_e", "EX_ni2_e", "EX_o2_e", "EX_pi_e", "EX_sel_e", "EX_slnt_e",
              "EX_so4_e", "EX_tungs_e", "EX_zn2_e")
 
-#: Named media. ``m9_glucose_ijo1366`` is iJO1366's own default medium (aerobic M9 salts,
-#: glucose 10 mmol/gDW/h; Orth et al. 2011) *without* cobalamin: M9 as used by Monk et al.
-#: 2017 (the essentiality reference) contains no vitamin B12, while the model's default
-#: medium allows 0.01 mmol/gDW/h of it. ``cobra_default`` leaves the model's medium as is.
 _M9_GLUCOSE = {**{ex: 1000.0 for ex in _M9_SALTS}, "EX_glc__D_e": 10.0}
 
 #: The ten vitamins of Wolfe's vitamin solution (Wolin, Wolin & Wolfe 1963, J Biol Chem
-#: 238:2882; ATCC MD-VS) mapped to iJO1366's exchanges; ``None`` where E. coli (and the model)
-#: has no uptake route for it.
+#: 238:2882; ATCC MD-VS) mapped to iJO1366's exchanges; ``None`` where the model has no
+#: uptake route for it (E. coli has none for folate or riboflavin).
 WOLFE_VITAMINS: dict[str, str | None] = {
     "biotin": "EX_btn_e", "folic acid": None, "pyridoxine": "EX_pydxn_e",
     "thiamine": "EX_thm_e", "riboflavin": None, "nicotinic acid": "EX_nac_e",
