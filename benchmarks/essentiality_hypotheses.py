@@ -69,8 +69,10 @@ def main():
     from distributed import Client, LocalCluster
 
     from greybox_processes.metabolism import (cross_validated_f1, essentiality_screen,
-                                              load_model, score_essentiality)
-    from greybox_processes.metabolism.media import MEDIA, WOLFE_VITAMINS
+                                              load_model, reference_essentiality,
+                                              score_essentiality)
+    from greybox_processes.metabolism.media import (MEDIA, VITAMIN_TRACE_UPTAKE,
+                                                    WOLFE_VITAMINS)
     from greybox_processes.metabolism.screen import _prepare
 
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
@@ -112,7 +114,7 @@ def main():
         started = time.perf_counter()
         for n in range(len(vitamins) + 1):
             for subset in itertools.combinations(vitamins, n):
-                medium = {**base, **{ex: 0.01 for ex in subset}}
+                medium = {**base, **{ex: VITAMIN_TRACE_UPTAKE for ex in subset}}
                 frame = essentiality_screen(model, method="etfl", medium=medium,
                                             genes=candidates, client=client, progress=False)
                 calls[subset] = set(frame.loc[frame["essential"], "gene"])
@@ -131,8 +133,11 @@ def main():
                     for s in range(args.seeds)]
         chosen = pd.Series([", ".join(e[3:-2] for e in s) or "none"
                             for s in fit.chosen]).value_counts()
-        in_sample = max((2 * len(calls[s] & set(_essential())) /
-                         (len(calls[s]) + len(_essential())), s) for s in subsets)
+        reference = reference_essentiality()["essential"]
+        on_reference = features.reindex(reference.index, fill_value=False)
+        in_sample = max((2 * (on_reference[i] & reference).sum()
+                         / (on_reference[i].sum() + reference.sum()), s)
+                        for i, s in enumerate(subsets))
         rows.append({"screen": f"nested CV, vitamin subset ({len(subsets)} subsets, "
                                f"{time.perf_counter() - started:.0f} s)",
                      "f1": f"{np.mean(held_out):.3f} +/- {np.std(held_out):.3f} held out"})
@@ -152,13 +157,6 @@ def main():
     print(chosen.to_string())
     print(f"best in-sample subset (not a score): F1 {in_sample[0]:.3f} with "
           f"{', '.join(e[3:-2] for e in in_sample[1]) or 'none'}")
-
-
-def _essential():
-    from greybox_processes.metabolism import reference_essentiality
-
-    reference = reference_essentiality()
-    return list(reference.index[reference["essential"]])
 
 
 if __name__ == "__main__":
