@@ -41,20 +41,13 @@ def add_enzyme_pool(model):
     from greybox_processes.metabolism.models import biomass_reaction
 
     sector = EnzymeSector.from_model(model)
-    load = {}
-    for j in range(sector.size):
-        for variable, inverse_k in sector._load_coefficients(model, j).items():
-            load[variable] = load.get(variable, 0.0) + inverse_k * sector.length_aa[j]
     growth = model.slim_optimize()
-    with model:  # least protein at the wild-type optimum
-        biomass_reaction(model).lower_bound = growth * (1 - 1e-9)
-        model.objective = model.problem.Objective(0, direction="min")
-        model.objective.set_linear_coefficients(load)
-        need = model.slim_optimize()
-    pool = model.problem.Constraint(0, lb=0, ub=need * (1 + 1e-9), name="enzyme_pool")
+    need = sector.protein_aa(sector.initial_levels(model, biomass_reaction(model), growth))
+    # initial_levels solves at growth x (1 - 1e-6): the pool leaves that much room
+    pool = model.problem.Constraint(0, lb=0, ub=need * (1 + 1e-5), name="enzyme_pool")
     model.add_cons_vars(pool)
     model.solver.update()
-    pool.set_linear_coefficients(load)
+    pool.set_linear_coefficients(sector.protein_cost(model))
     return need
 
 

@@ -172,6 +172,14 @@ class EnzymeSector:
         """Share of an enzyme left after ``dt`` of dilution and degradation."""
         return math.exp(-(max(growth_prev, 0.0) + self.degradation_per_h) * dt)
 
+    def protein_cost(self, model) -> dict:
+        """``{variable: L_j/k}``: amino acids of enzyme each unit of flux ties up (all rows)."""
+        cost = {}
+        for j in range(self.size):
+            for var, c in self._load_coefficients(model, j).items():
+                cost[var] = cost.get(var, 0.0) + float(self.length_aa[j]) * c
+        return cost
+
     def initial_levels(self, model, biomass, growth: float) -> np.ndarray:
         """Least-protein enzyme levels supporting ``growth`` (1/h) on ``model`` as bounded now.
 
@@ -180,11 +188,7 @@ class EnzymeSector:
         """
         with model:
             biomass.lower_bound = growth * (1.0 - 1e-6)
-            cost = {}
-            for j in range(self.size):
-                for var, c in self._load_coefficients(model, j).items():
-                    cost[var] = cost.get(var, 0.0) + float(self.length_aa[j]) * c
-            self._set_objective(model, cost, "min")
+            self._set_objective(model, self.protein_cost(model), "min")
             model.slim_optimize()
             if model.solver.status != "optimal":
                 raise ValueError(f"no flux distribution supports the pre-culture growth "
