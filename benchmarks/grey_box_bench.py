@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import time
 
-import numpy as np
 
 import greybox_processes as gb
 from greybox_processes.framework.spec import default_core

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import inspect
 import logging
+import re
 import sys
+import tempfile
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 import yaml
 
-from .errors import GreyboxError, SpecError
+from .errors import GreyboxError, SimulationError, SpecError
 from .neural.cli import train_command
 from .wcm_hard.cli import certify_command
 
@@ -39,6 +41,27 @@ def _fail(error: Exception, code: int = 2):
     raise typer.Exit(code)
 
 
+# YAML 1.1 (PyYAML) reads 5e-3 or 1e6 as strings (it wants a dot and a signed exponent);
+# anything Python reads as a number is meant as one on a command line
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _parse_value(pair: str, raw: str):
+    """A --set value: a number if it looks like one, else YAML (lists, booleans, strings)."""
+    text = raw.strip()
+    if not text:
+        return ""
+    if _NUMBER.fullmatch(text):
+        return int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        reason = str(getattr(error, "problem", None) or error).strip()
+        raise SpecError(f"--set {pair!r}: the value {text!r} is not valid YAML ({reason})",
+                        fix="close brackets and quotes, e.g. --set 'q=[1, 2]' or quote a string "
+                            "as --set 'name=\"a: b\"'") from None
+
+
 def _parse_sets(pairs: List[str]) -> dict:
     values = {}
     for pair in pairs or []:
@@ -46,8 +69,33 @@ def _parse_sets(pairs: List[str]) -> dict:
         if not sep or not key.strip():
             raise SpecError(f"--set {pair!r} is not of the form key=value",
                             fix="write e.g. --set cells_per_type=300 or --set grn.config.q=0.5")
-        values[key.strip()] = yaml.safe_load(raw) if raw.strip() else ""
+        values[key.strip()] = _parse_value(pair, raw)
     return values
+
+
+def _check_out(out: Path):
+    """Fail before the run, not after it, if results could not be written to ``out``."""
+    if out.exists() and not out.is_dir():
+        raise SpecError(f"--out {out} is an existing file, not a zarr store",
+                        fix="give a new path ending in .zarr, or remove the file")
+    if out.is_dir() and any(out.iterdir()) and not any(
+            (out / marker).exists() for marker in (".zgroup", "zarr.json", ".zattrs")):
+        raise SpecError(f"--out {out} is a non-empty folder that is not a zarr store",
+                        fix="give a new path ending in .zarr (an existing zarr store is replaced)")
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent  # the folders that do not exist yet are created
+    reason = None if parent.is_dir() else "not a folder"
+    if reason is None:
+        # os.access says yes to root on /proc and read-only mounts: try to write there
+        try:
+            with tempfile.TemporaryFile(dir=parent):
+                pass
+        except OSError as error:
+            reason = error.strerror or str(error)
+    if reason is not None:
+        raise SpecError(f"cannot write --out {out}: {parent} is not a writable folder ({reason})",
+                        fix="give a path in a folder you can write to, e.g. --out results/run.zarr")
 
 
 def _document_and_name(spec: Optional[Path], sets: dict, core):
@@ -104,10 +152,21 @@ def run_command(
         plot: Optional[Path] = typer.Option(None, "--plot", help="PNG plot (default: next to --out)"),
         progress: bool = typer.Option(True, "--progress/--no-progress", help="show a progress bar"),
         verbose: bool = typer.Option(False, "--verbose", "-v", help="log more"),
+        checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="folder to save the "
+                                                  "full state to (pbg engine)"),
+        checkpoint_every: int = typer.Option(1, "--checkpoint-every", help="save every N "
+                                             "intervals"),
+        resume: Optional[Path] = typer.Option(None, "--resume", help="continue from this "
+                                              "checkpoint folder; --time is then the end time"),
 ):
-    """Run a composite and write its trajectories (zarr) and a plot (PNG)."""
+    """Run a composite and write its trajectories (zarr) and a plot (PNG).
+
+    Exit codes: 0 done; 1 the simulation failed (what was emitted is written to --out);
+    2 a usage or spec error (nothing ran); 130 interrupted by Ctrl-C or SIGTERM (what was
+    emitted is written to --out).
+    """
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
-    from .framework.run import run
+    from .framework.run import RunInterrupted, run, sigterm_as_interrupt
     from .framework.spec import default_core
     from .plotting import plot_run
 
@@ -115,9 +174,18 @@ def run_command(
         core = default_core()
         document, params, overrides, name = _document_and_name(spec, _parse_sets(set_), core)
         out = out or DEFAULT_OUT / f"{name}.zarr"
+        _check_out(out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        dataset = run(document, time, engine=engine, params=params, overrides=overrides,
-                      out=out, progress=progress, core=core)
+        with sigterm_as_interrupt():
+            dataset = run(document, time, engine=engine, params=params, overrides=overrides,
+                          out=out, progress=progress, core=core, checkpoint=checkpoint,
+                          checkpoint_every=checkpoint_every, resume=resume)
+    except RunInterrupted as error:
+        typer.secho(f"interrupted at t={error.time:g}, {error.partial.sizes.get('time', 0)} time "
+                    f"points written to {out}", err=True)
+        raise typer.Exit(130) from None
+    except SimulationError as error:
+        _fail(error, 1)
     except (GreyboxError, ValueError) as error:
         _fail(error)
     plot = plot or out.with_suffix(".png")
@@ -153,7 +221,7 @@ def show_command(
         except ImportError:
             typer.secho("cannot draw: bigraph-viz is not installed (pip install bigraph-viz)",
                         err=True)
-            raise typer.Exit(1)
+            raise typer.Exit(1) from None
         if shutil.which("dot") is None:
             typer.secho("cannot draw: graphviz's `dot` is not on PATH (apt-get install graphviz, "
                         "or conda install graphviz)", err=True)

@@ -48,6 +48,18 @@ class GreyboxMixin:
         """
         return {}
 
+    #: Config keys that fix the shape of the stores; an intervention may not change them.
+    fixed_config_keys: tuple = ()
+
+    def parameters_changed(self, keys) -> None:
+        """Called by :class:`~greybox_processes.framework.interventions.Intervened` after it
+        rewrote ``self.config`` at ``keys`` (dotted targets).
+
+        A process that reads its parameters from ``self.config`` in ``update`` needs
+        nothing here; one that caches derived parameters (compiled kernels) must
+        override this to rebuild them, keeping its state and random key.
+        """
+
 
 class GreyboxProcess(GreyboxMixin, Process):
     """Base class of greybox processes (time-driven, return deltas)."""

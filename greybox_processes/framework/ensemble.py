@@ -12,6 +12,10 @@ import logging
 from typing import Any, Mapping, Sequence
 
 import xarray as xr
+from tqdm.auto import tqdm
+
+from .loading import load_spec
+from .run import run
 
 __all__ = ["run_many"]
 
@@ -19,9 +23,7 @@ logger = logging.getLogger(__name__)
 
 
 def _one_run(spec, time, engine, params, overrides):
-    # imported in the worker: each worker process allocates its own core once
-    from greybox_processes.framework.run import run
-
+    # run() allocates its core in the worker, so nothing unpicklable is shipped
     return run(spec, time, engine=engine, params=params, overrides=overrides, progress=False)
 
 
@@ -55,10 +57,8 @@ def run_many(spec, time: float, variants: Sequence[Mapping[str, Any]], *, engine
     xarray.Dataset with dimensions ``(run, time, ...)`` and one coordinate per
     varied key along ``run``.
     """
+    # distributed is imported only here: it is heavy and needed only for many runs
     from distributed import as_completed
-    from tqdm.auto import tqdm
-
-    from .spec import load_spec
 
     variants = [dict(v) for v in variants]
     if not variants:

@@ -49,6 +49,8 @@ import math
 from typing import Mapping, Sequence
 
 from .base import GreyboxProcess
+from .document import edge_nodes, get_path, set_path, split_path
+from .registry import resolve_process_class
 
 __all__ = ["Intervened", "Intervention", "PROFILES", "parse_interventions",
            "with_interventions", "active_at"]
@@ -141,22 +143,6 @@ def active_at(interventions: Sequence, time: float) -> list:
     return [i for i in parse_interventions(interventions) if i.active(time)]
 
 
-def _split(target):
-    return [int(p) if p.lstrip("-").isdigit() else p for p in str(target).split(".")]
-
-
-def _get(tree, parts):
-    for p in parts:
-        tree = tree[p]
-    return tree
-
-
-def _set(tree, parts, value):
-    for p in parts[:-1]:
-        tree = tree[p]
-    tree[parts[-1]] = value
-
-
 class Intervened(GreyboxProcess):
     """Any process with scheduled, pulse or loop interventions on its config (NEXUS 4.4)."""
 
@@ -167,8 +153,6 @@ class Intervened(GreyboxProcess):
     }
 
     def initialize(self, config):
-        from .spec import resolve_process_class
-
         address = self.config["process"]
         if not address:
             raise ValueError("Intervened needs 'process': the address of the process to "
@@ -177,10 +161,15 @@ class Intervened(GreyboxProcess):
         self.inner = cls(copy.deepcopy(dict(self.config["config"] or {})), core=self.core)
         self.interventions = parse_interventions(self.config["interventions"])
         self._original = {}
+        fixed = tuple(getattr(cls, "fixed_config_keys", ()) or ())
         for item in self.interventions:
-            parts = _split(item.target)
+            parts = split_path(item.target)
+            if parts and str(parts[0]) in fixed:
+                raise ValueError(f"intervention target {item.target!r} of {cls.__name__} changes "
+                                 "the shape of its stores, so it cannot be intervened on; "
+                                 f"the fixed keys are {list(fixed)}")
             try:
-                self._original[item.target] = copy.deepcopy(_get(self.inner.config, parts))
+                self._original[item.target] = copy.deepcopy(get_path(self.inner.config, parts))
             except (KeyError, IndexError, TypeError):
                 known = sorted(self.inner.config)
                 raise ValueError(f"intervention target {item.target!r} is not a config value of "
@@ -213,7 +202,7 @@ class Intervened(GreyboxProcess):
         values = self.values_at(time)
         changed = [t for t, v in values.items() if self.applied.get(t, self._original[t]) != v]
         for target in changed:
-            _set(self.inner.config, _split(target), values[target])
+            set_path(self.inner.config, target, values[target])
             self.applied[target] = values[target]
         if changed and hasattr(self.inner, "parameters_changed"):
             self.inner.parameters_changed(changed)
@@ -232,8 +221,6 @@ def with_interventions(document: Mapping, interventions: Mapping[str, Sequence])
     ``interventions`` maps a process path (``'fields'`` or ``'tissue/fields'``,
     dotted or slashed) to a list of intervention mappings.
     """
-    from .spec import edge_nodes
-
     doc = copy.deepcopy(dict(document))
     edges = edge_nodes(doc["state"])
     for path, entries in interventions.items():

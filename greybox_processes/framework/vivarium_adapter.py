@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import SpecError
+from .document import is_edge_node
+from .registry import resolve_process_class
 
 __all__ = ["to_vivarium", "vivarium_engine", "updater_for"]
 
@@ -137,8 +139,6 @@ def _array_ram_emitter():
 
 def _edges_and_stores(state, path=()):
     """Split a document's state tree into edge nodes and plain stores."""
-    from .spec import is_edge_node
-
     edges, stores = {}, {}
     for key, value in (state or {}).items():
         here = path + (key,)
@@ -168,8 +168,6 @@ def vivarium_engine(document, core, *, emitter: str | None = None, progress_bar:
     default the engine emits to an in-memory emitter that keeps arrays as arrays.
     """
     from vivarium.core.engine import Engine
-
-    from .spec import resolve_process_class
 
     state = document["state"]
     edges, stores = _edges_and_stores(state)

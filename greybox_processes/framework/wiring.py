@@ -1,8 +1,9 @@
 """A text description of a composite's wiring, for ``greybox show``."""
 from __future__ import annotations
 
+from .document import edge_nodes, resolve_wire
 from .ports import port_shape, port_units
-from .spec import _resolve_wire, edge_nodes, validate_document
+from .validation import validate_document
 
 __all__ = ["describe_wiring"]
 
@@ -23,7 +24,7 @@ def describe_wiring(document, core) -> str:
         for direction, ports in (("in ", instance.inputs() or {}), ("out", instance.outputs() or {})):
             wires = node.get("inputs" if direction == "in " else "outputs") or {}
             for port, schema in ports.items():
-                target = "/".join(map(str, _resolve_wire(path, wires.get(port, [port]))))
+                target = "/".join(map(str, resolve_wire(path, wires.get(port, [port]))))
                 shape = port_shape(schema)
                 detail = f" shape {shape}" if shape is not None else f" {schema}"
                 units = port_units(schema)

@@ -78,7 +78,8 @@ import numpy as np
 
 from greybox_processes.errors import SimulationError
 from greybox_processes.grn.datasets import read_bifurcation_matrix
-from greybox_processes.grn.kernel import NOISE_TYPES, GRNParams, _n_streams, _noise, production
+from greybox_processes.grn.kernel import (DEFAULT_Q, NOISE_TYPES, GRNParams, _n_streams, _noise,
+                                         per_gene, production)
 from greybox_processes.grn.network import GRNNetwork
 from greybox_processes.grn.simulate import _to_anndata, cells_per_type_array
 from greybox_processes.grn.steady_state import as_decay_vector, steady_state
@@ -167,17 +168,6 @@ def differentiation_graph(bmat, n_types: int):
     return b, parent, np.array(order, dtype=np.int64)
 
 
-def _per_gene(value, n_genes, name, positive):
-    v = np.asarray(value, dtype=np.float64)
-    if v.ndim == 0:
-        v = np.full(n_genes, float(v))
-    if v.shape != (n_genes,):
-        raise ValueError(f"{name} must be a scalar or have shape ({n_genes},), got {v.shape}")
-    bad = (v <= 0) if positive else (v < 0)
-    if not np.all(np.isfinite(v)) or np.any(bad):
-        raise ValueError(f"{name} must be finite and {'> 0' if positive else '>= 0'}")
-    return v
-
 
 def default_differentiation_steps(beta, gamma, dt, cells_per_type) -> int:
     """Default number of steps of every trajectory.
@@ -207,7 +197,7 @@ def _check_args(noise, noise_splice, dt, steps, init_noise, root_trajectories):
 
 
 def simulate_differentiation(net: GRNNetwork, bmat, cells_per_type, *, decay=0.8,
-                             splice_ratio=DEFAULT_SPLICE_RATIO, noise: str = "dpd", q=1.0,
+                             splice_ratio=DEFAULT_SPLICE_RATIO, noise: str = "dpd", q=DEFAULT_Q,
                              noise_splice: str | None = None, q_splice=None, dt: float = 0.01,
                              steps: int | None = None, seed: int = 0,
                              init_noise: float = DEFAULT_INIT_NOISE,
@@ -264,10 +254,10 @@ def simulate_differentiation(net: GRNNetwork, bmat, cells_per_type, *, decay=0.8
     b, parent, order = differentiation_graph(bmat, net.n_cell_types)
     counts = cells_per_type_array(net, cells_per_type)
     beta = as_decay_vector(decay, g)
-    ratio = _per_gene(splice_ratio, g, "splice_ratio", positive=True)
+    ratio = per_gene(splice_ratio, g, "splice_ratio", allow_zero=False)
     gamma = beta / ratio
-    qv = _per_gene(q, g, "q", positive=False)
-    qs = qv if q_splice is None else _per_gene(q_splice, g, "q_splice", positive=False)
+    qv = per_gene(q, g, "q", allow_zero=True)
+    qs = qv if q_splice is None else per_gene(q_splice, g, "q_splice", allow_zero=True)
     if steps is None:
         steps = default_differentiation_steps(beta, gamma, dt, counts)
     steps = int(steps)

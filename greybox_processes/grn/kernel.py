@@ -64,9 +64,11 @@ from greybox_processes.grn.steady_state import (as_decay_vector,
                                                 steady_state_and_half_responses)
 
 __all__ = ["GRNParams", "GRNState", "grn_sde", "check_errors", "NOISE_TYPES",
-           "ERROR_NAN", "ERROR_NONFINITE", "DEFAULT_K_TRANS", "DEFAULT_K_DEG"]
+           "ERROR_NAN", "ERROR_NONFINITE", "DEFAULT_K_TRANS", "DEFAULT_K_DEG", "DEFAULT_Q",
+           "per_gene"]
 
 NOISE_TYPES = ("sp", "spd", "dpd")
+DEFAULT_Q = 1.0      # noise amplitude of every gene, the default of every GRN entry point
 ERROR_NAN = 1        # bit set when a NaN appears in mRNA or protein
 ERROR_NONFINITE = 2  # bit set when an infinite value appears
 
@@ -140,7 +142,7 @@ class GRNParams:
         return self.basal.dtype
 
     @classmethod
-    def from_network(cls, net: GRNNetwork, cell_types, *, decay=0.8, q=1.0,
+    def from_network(cls, net: GRNNetwork, cell_types, *, decay=0.8, q=DEFAULT_Q,
                      k_trans=DEFAULT_K_TRANS, k_deg=DEFAULT_K_DEG, dtype=jnp.float64,
                      method: str = "auto") -> "GRNParams":
         """Parameters for cells of the given types.
@@ -159,9 +161,9 @@ class GRNParams:
                              f"got range [{ct.min()}, {ct.max()}]")
         g = net.n_genes
         lam = as_decay_vector(decay, g)
-        qv = _per_gene(q, g, "q", allow_zero=True)
-        kt = _per_gene(k_trans, g, "k_trans", allow_zero=True)
-        kd = _per_gene(k_deg, g, "k_deg", allow_zero=False)
+        qv = per_gene(q, g, "q", allow_zero=True)
+        kt = per_gene(k_trans, g, "k_trans", allow_zero=True)
+        kd = per_gene(k_deg, g, "k_deg", allow_zero=False)
         ss, h = steady_state_and_half_responses(net, lam)
 
         reg_half = np.zeros(g)
@@ -206,7 +208,8 @@ _register(GRNParams, [f.name for f in dataclasses.fields(GRNParams)
                       if f.name not in ("method", "hill_int")], ["method", "hill_int"])
 
 
-def _per_gene(value, n_genes, name, allow_zero):
+def per_gene(value, n_genes, name, allow_zero):
+    """``value`` (scalar or ``(n_genes,)``) as a finite float64 vector, ``>= 0`` or ``> 0``."""
     v = np.asarray(value, dtype=np.float64)
     if v.ndim == 0:
         v = np.full(n_genes, float(v))

@@ -13,6 +13,7 @@ vivarium-core) produce the same trajectory.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import jax
@@ -44,6 +45,14 @@ def load_network(network: str = "DS1", interactions: str = "", regulators: str =
     return read_sergio(files[0], files[1], shared_coop_state=coop)
 
 
+def _memory_bytes() -> int:
+    """Physical memory of this machine (1 TiB where the OS does not say)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return 2 ** 40
+
+
 class GRN(GreyboxProcess):
     """Gene regulatory network SDE (SERGIO chemical Langevin) with protein translation, per cell."""
 
@@ -63,6 +72,9 @@ class GRN(GreyboxProcess):
         "dtype": {"_type": "string", "_default": "float64"},
     }
 
+    #: these change the number of cells or genes (or the store dtype), so not at run time
+    fixed_config_keys = ("network", "interactions", "regulators", "cells_per_type", "dtype")
+
     def initialize(self, config):
         cfg = self.config
         if cfg["dtype"] not in ("float64", "float32"):
@@ -72,19 +84,42 @@ class GRN(GreyboxProcess):
         self.network = load_network(cfg["network"], cfg["interactions"], cfg["regulators"],
                                     cfg["shared_coop_state"])
         net = self.network
+        # check before allocating: several (cells x genes) float64 arrays live at once
+        n_cells = net.n_cell_types * int(cfg["cells_per_type"])
+        needed = 8 * 8 * n_cells * net.n_genes
+        if needed > _memory_bytes():
+            raise ValueError(f"cells_per_type={cfg['cells_per_type']} gives {n_cells} cells x "
+                             f"{net.n_genes} genes, about {needed / 2 ** 30:.3g} GiB of memory, "
+                             f"more than this machine has ({_memory_bytes() / 2 ** 30:.3g} GiB); "
+                             "lower cells_per_type")
         self.cell_types = np.repeat(np.arange(net.n_cell_types), cfg["cells_per_type"])
         self.shape = (self.cell_types.size, net.n_genes)
         self._x64 = cfg["dtype"] == "float64"
+        self._build()
         with jax.enable_x64(self._x64):
-            import jax.numpy as jnp
-            self.params = GRNParams.from_network(
-                net, self.cell_types, decay=cfg["decay"], q=cfg["q"], k_trans=cfg["k_trans"],
-                k_deg=cfg["k_deg"], dtype=jnp.float64 if self._x64 else jnp.float32)
-            self._init_fn, self._step_fn = grn_sde(self.params, noise=cfg["noise"], dt=cfg["dt"])
             start = self._init_fn(jax.random.key(cfg["seed"]))
         self._key = start.key
         self._initial = {"mrna": np.asarray(start.mrna, dtype=np.float64),
                          "protein": np.asarray(start.protein, dtype=np.float64)}
+
+    def _build(self):
+        """Kernel parameters and step functions from the current config."""
+        cfg = self.config
+        with jax.enable_x64(self._x64):
+            import jax.numpy as jnp
+            self.params = GRNParams.from_network(
+                self.network, self.cell_types, decay=cfg["decay"], q=cfg["q"],
+                k_trans=cfg["k_trans"], k_deg=cfg["k_deg"],
+                dtype=jnp.float64 if self._x64 else jnp.float32)
+            self._init_fn, self._step_fn = grn_sde(self.params, noise=cfg["noise"], dt=cfg["dt"])
+
+    def parameters_changed(self, keys):
+        """Rebuild the kernel from the new config; the stores and ``self._key`` carry on."""
+        fixed = sorted({str(k).split(".")[0] for k in keys} & set(self.fixed_config_keys))
+        if fixed:
+            raise ValueError(f"GRN config {fixed} changes the shape of the stores, so it cannot "
+                             "be intervened on")
+        self._build()
 
     def inputs(self):
         return {"mrna": array_port(self.shape), "protein": array_port(self.shape)}

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from greybox_processes.grn.kernel import (DEFAULT_K_DEG, DEFAULT_K_TRANS, NOISE_TYPES,
+from greybox_processes.grn.kernel import (DEFAULT_K_DEG, DEFAULT_K_TRANS, DEFAULT_Q, NOISE_TYPES,
                                           GRNParams, advance, check_errors, grn_sde)
 from greybox_processes.grn.network import GRNNetwork
 from greybox_processes.grn.steady_state import as_decay_vector
@@ -69,7 +69,7 @@ def _validate(noise, q, dt, sampling, steps, safety_iter, scale_iter):
         raise ValueError("safety_iter and scale_iter must be >= 1")
 
 
-def simulate(net: GRNNetwork, cells_per_type, *, decay=0.8, noise: str = "dpd", q=1.0,
+def simulate(net: GRNNetwork, cells_per_type, *, decay=0.8, noise: str = "dpd", q=DEFAULT_Q,
              dt: float = 0.01, steps: int | None = None, sampling: str = "independent",
              seed: int = 0, protein: bool = True, technical_noise=None,
              k_trans=DEFAULT_K_TRANS, k_deg=DEFAULT_K_DEG, safety_iter: int = 50,

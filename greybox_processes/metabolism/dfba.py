@@ -15,7 +15,8 @@ Each interval (hours) the process
    need (growth alone leaves uptake undetermined when ribosomes or enzymes cap it);
 4. integrates exactly over the interval at constant fluxes: biomass ``X(t+dt) = X e^{mu dt}``,
    and each external metabolite changes by ``v X (e^{mu dt} - 1)/mu``; if that would take more
-   than is left, the bound is tightened and the LP solved again;
+   than is left, the bound is tightened and the LP solved again (up to four times, then
+   :class:`~.errors.UptakeLimitError`: uptake is never clipped silently);
 5. advances the enzyme levels (lac operon regulation, dilution by growth, degradation);
 6. returns every change as a delta.
 
@@ -48,7 +49,8 @@ import numpy as np
 
 from ..framework.base import GreyboxProcess
 from ..framework.ports import array_port
-from .errors import InfeasibleError, InvalidConcentrationError, UnknownGeneError
+from .errors import (InfeasibleError, InvalidConcentrationError, UnknownGeneError,
+                     UptakeLimitError)
 from .expression import PROTEOME_FIELDS, ExpressionLayer
 from .lac import LAC_VARIABLES
 from .media import apply_medium, check_exchanges
@@ -336,6 +338,15 @@ class DynamicFBA(GreyboxProcess):
                     self._last_internal = self._loopless()
                 mu = max(mu, 0.0)
                 return mu, fluxes, (1.0 if mu > _TINY else 0.0), status
+            if self.config["on_infeasible"] != "raise" and not getattr(
+                    self, "_warned_infeasible", False):
+                # once per process: a long run would otherwise repeat it every interval
+                self._warned_infeasible = True
+                logger.warning(
+                    "%s (%s): growth LP infeasible (solver status %r); recording status -1/0 "
+                    "and solving for maintenance only (growth 0). Fix: add a carbon source to "
+                    "the medium, or set on_infeasible: raise to stop here",
+                    self.__class__.__name__, model.id, status)
             if self.config["on_infeasible"] == "raise":
                 raise InfeasibleError(
                     f"dynamic FBA ({model.id}): no feasible growth (solver status {status!r}) at "
@@ -467,7 +478,14 @@ class DynamicFBA(GreyboxProcess):
                 for i, ex in over:
                     bounds[ex] = conc[i] / (biomass * factor)
             else:
-                change = np.maximum(change, -conc)
+                # The docstring promises uptake never exceeds what is there by re-solving;
+                # clipping here would break the mass balance silently, so it is an error.
+                worst = {ex: float(-change[i] - conc[i]) for i, ex in over}
+                raise UptakeLimitError(
+                    f"{self.__class__.__name__} ({self.model.id}): uptake still exceeds the "
+                    f"available amount after 4 LP re-solves (excess in mM: {worst}). Fix: "
+                    "shorten the interval (dt) so uptake bounds converge, or check a subclass's "
+                    "_solve/_kinetic_bound that may ignore the uptake bounds")
         else:
             factor, change = dt, np.zeros(self.n)
         new_biomass_delta = biomass * math.expm1(mu * dt)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..errors import GreyboxError
 
 __all__ = ["MetabolismError", "ModelLoadError", "UnknownGeneError", "UnknownExchangeError",
-           "InfeasibleError", "InvalidConcentrationError"]
+           "InfeasibleError", "InvalidConcentrationError", "UptakeLimitError"]
 
 
 class MetabolismError(GreyboxError):
@@ -43,3 +43,7 @@ class InfeasibleError(MetabolismError, RuntimeError):
     def __init__(self, message: str, *, status: str = "infeasible"):
         self.status = status
         super().__init__(message)
+
+
+class UptakeLimitError(MetabolismError, RuntimeError):
+    """Dynamic FBA could not keep uptake within what the medium holds over an interval."""

@@ -32,6 +32,8 @@ from importlib import resources
 
 import numpy as np
 
+from ..errors import SimulationError
+
 __all__ = ["LacParameters", "LAC_VARIABLES", "lac_rhs", "integrate_lac", "lac_steady_state",
            "induced_lactose_vmax", "CYTOPLASM_L_PER_GDW", "sbml_path"]
 
@@ -144,7 +146,6 @@ def integrate_lac(y0, minutes: float, mu_per_min: float, lactose_mM: float, gluc
                          (0.0, float(minutes)), np.asarray(y0, dtype=float), method="LSODA",
                          rtol=1e-8, atol=1e-13)
     if not solution.success:
-        from ..errors import SimulationError
         raise SimulationError(f"lac operon ODE failed: {solution.message}")
     return np.maximum(solution.y[:, -1], 0.0)
 

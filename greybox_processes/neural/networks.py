@@ -9,6 +9,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..errors import SimulationError
+
 __all__ = ["LatentTransformer", "save_weights", "load_weights", "resolve_weights",
            "seeded", "WEIGHTS_DIR", "pick_device", "torch_threads"]
 
@@ -157,7 +159,6 @@ def pick_device(name: str) -> torch.device:
 def finite_or_raise(array: np.ndarray, what: str):
     """Raise SimulationError if ``array`` has NaN/inf (nothing non-finite enters a store)."""
     if not np.all(np.isfinite(array)):
-        from ..errors import SimulationError
         bad = int(np.sum(~np.isfinite(array)))
         raise SimulationError(f"{what} produced {bad} non-finite value(s) (NaN/inf) of "
                               f"{array.size}; nothing was written "

@@ -33,6 +33,7 @@ import math
 
 import numpy as np
 
+from ..errors import SimulationError
 from ..framework.ports import array_port
 from ..metabolism.dfba import DynamicFBA
 from ..metabolism.expression import ExpressionLayer
@@ -108,7 +109,6 @@ class RegulatedExpressionLayer(ExpressionLayer):
                         (0.0, minutes), np.asarray(y, dtype=float), method="LSODA", rtol=1e-8,
                         atol=1e-13)
         if not sol.success:
-            from ..errors import SimulationError
             raise SimulationError(f"lac operon ODE (regulated) failed: {sol.message}")
         return np.maximum(sol.y[:, -1], 0.0)
 

@@ -73,7 +73,10 @@ from .rng import step_seeds, uniforms, words
 
 __all__ = ["RDMEState", "RDMEKernel", "rdme", "check_errors", "hop_probabilities",
            "max_stable_tau", "choose_count_dtype", "ERROR_OVERFLOW", "ERROR_NEGATIVE",
-           "SPLITTINGS", "COUNT_DTYPES", "METHODS", "ERROR_CAPACITY"]
+           "SPLITTINGS", "COUNT_DTYPES", "METHODS", "ERROR_CAPACITY",
+           # shared with the particle form (.particles)
+           "StepPlan", "check_stability", "react_sites", "count_regions", "raw_key",
+           "record_plan", "replica_counts"]
 
 ERROR_OVERFLOW = 1   # a site count exceeded the storage dtype
 ERROR_NEGATIVE = 2   # a count went negative (a bug guard: cannot happen by construction)
@@ -121,7 +124,7 @@ def max_stable_tau(compiled: CompiledModel, lattice: Lattice, splitting: str = "
     return 2 * h if splitting == "strang" else h
 
 
-def _check_stability(compiled, lattice, tau, splitting):
+def check_stability(compiled, lattice, tau, splitting):
     h = tau / 2 if splitting == "strang" else tau
     p = hop_probabilities(compiled, lattice, h)
     if p.size and p.max() > 0.5:
@@ -154,7 +157,7 @@ def choose_count_dtype(count_dtype: str, initial_max: int) -> np.dtype:
 
 
 @dataclasses.dataclass(frozen=True)
-class _Plan:
+class StepPlan:
     """Static description of one step (hashable: a jit static argument)."""
 
     shape: tuple
@@ -268,7 +271,7 @@ def rdme(model: RDMEModel | CompiledModel, lattice: Lattice, *, tau: float,
     if int(diffusion_substeps) < 1:
         raise ValueError(f"diffusion_substeps must be >= 1, got {diffusion_substeps!r}")
     n_sub = int(diffusion_substeps)
-    _check_stability(compiled, lattice, float(tau) / n_sub, splitting)
+    check_stability(compiled, lattice, float(tau) / n_sub, splitting)
     if float_dtype is None:
         float_dtype = jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
     float_dtype = np.dtype(float_dtype)
@@ -289,7 +292,7 @@ def rdme(model: RDMEModel | CompiledModel, lattice: Lattice, *, tau: float,
         return tuple(map(tup, a)) if isinstance(a, np.ndarray) and a.ndim else \
             (a.item() if isinstance(a, np.generic) or isinstance(a, np.ndarray) else a)
 
-    plan = _Plan(shape=lattice.shape, periodic=lattice.periodic,
+    plan = StepPlan(shape=lattice.shape, periodic=lattice.periodic,
                  n_species=compiled.n_species, n_regions=len(lattice.regions), stages=stages,
                  hop=tuple(tup(np.asarray(h, np.float64)) for h in hops),
                  rate=tup(np.asarray(compiled.rate, np.float64).reshape(-1, len(lattice.regions))),
@@ -322,7 +325,7 @@ def rdme(model: RDMEModel | CompiledModel, lattice: Lattice, *, tau: float,
         return out, records, snaps
 
     def region_counts(counts):
-        return _region_counts(plan, types, jnp.asarray(counts))
+        return count_regions(plan, types, jnp.asarray(counts))
 
     def observe(state: RDMEState):
         """``(R, G, S)`` counts per replica, region and species."""
@@ -594,7 +597,7 @@ def _propensities(plan, types, x, fdt):
     return out
 
 
-def _react(plan, types, x, seeds, stream, fdt, index=None):
+def react_sites(plan, types, x, seeds, stream, fdt, index=None):
     """Exact per-site SSA (Gillespie's direct method) over one reaction step of length tau.
 
     ``index`` (default: the position) is the counter of each site's random words,
@@ -681,7 +684,7 @@ def _one_step(plan, types, counts, key, fdt):
                                         stage[2], fdt, general)
                 bad = bad | b
             else:
-                x = _react(plan, types, x, seeds, stream + (1 << 20), fdt)
+                x = react_sites(plan, types, x, seeds, stream + (1 << 20), fdt)
         return x, bad
 
     x, bad = run(False)
@@ -691,7 +694,7 @@ def _one_step(plan, types, counts, key, fdt):
     return x.astype(plan.count_dtype), key, err
 
 
-def _region_counts(plan, types, counts):
+def count_regions(plan, types, counts):
     """(R, G, S) int64 (int32 without x64) counts per region and species."""
     acc = jnp.int64 if jax.config.jax_enable_x64 else jnp.int32
     x = counts.astype(acc)
@@ -726,7 +729,7 @@ def _advance(plan, types, state, n_inner, *, n_records, snapshots):
 
     def block(carry, _):
         carry = steps(carry)
-        return carry, (_region_counts(plan, types, carry[0]), carry[0] if snapshots else None)
+        return carry, (count_regions(plan, types, carry[0]), carry[0] if snapshots else None)
 
     (counts, key, err), (records, snaps) = lax.scan(block, carry, None, length=n_records)
     out = RDMEState(counts=counts, key=key, error=err,

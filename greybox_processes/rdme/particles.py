@@ -15,7 +15,7 @@ the same split step of the same RDME:
   transition. One uniform per particle per axis sweep, exact, no fallback path.
 * **Reactions**: the slots are sorted by ``(site, species)``; the first
   particle of every occupied site gathers its site's counts and runs the dense
-  kernel's exact per-site SSA (:func:`.kernel._react`, the very same code) for
+  kernel's exact per-site SSA (:func:`.kernel.react_sites`, the very same code) for
   ``tau``; the count changes are then applied by freeing the first particles of a
   consumed species at the site and placing products in free slots. Empty sites
   have zero propensity in a model without zero-order reactions, so skipping them
@@ -39,8 +39,9 @@ import numpy as np
 from jax import lax
 
 from .geometry import Lattice
-from .kernel import (ERROR_CAPACITY, SPLITTINGS, RDMEKernel, _check_stability, _Plan, _react,
-                     _region_counts, hop_probabilities, raw_key, record_plan, replica_counts)
+from .kernel import (ERROR_CAPACITY, SPLITTINGS, RDMEKernel, StepPlan, check_stability,
+                     count_regions, hop_probabilities, raw_key, react_sites, record_plan,
+                     replica_counts)
 from .model import CompiledModel, RDMEModel
 from .rng import step_seeds, uniforms
 
@@ -125,7 +126,7 @@ def rdme_particles(model: RDMEModel | CompiledModel, lattice: Lattice, *, tau: f
     why = supports_particles(compiled)
     if why:
         raise ValueError(f"method='particles': {why}")
-    _check_stability(compiled, lattice, float(tau), splitting)
+    check_stability(compiled, lattice, float(tau), splitting)
     if capacity is not None and int(capacity) < 1:
         raise ValueError(f"capacity must be a positive number of particle slots, got {capacity!r}")
     if float_dtype is None:
@@ -134,7 +135,7 @@ def rdme_particles(model: RDMEModel | CompiledModel, lattice: Lattice, *, tau: f
     h = tau / 2 if splitting == "strang" else tau
     hop = np.asarray(hop_probabilities(compiled, lattice, h), np.float64)
     n_g = len(lattice.regions)
-    plan = _Plan(shape=lattice.shape, periodic=lattice.periodic, n_species=compiled.n_species,
+    plan = StepPlan(shape=lattice.shape, periodic=lattice.periodic, n_species=compiled.n_species,
                  n_regions=n_g,
                  stages=(("D", 0, False), ("R",)) + ((("D", 0, True),) if splitting == "strang"
                                                      else ()),
@@ -216,7 +217,7 @@ def rdme_particles(model: RDMEModel | CompiledModel, lattice: Lattice, *, tau: f
         return _observe(plan, types, state.site, state.species, state.layout[0])
 
     def region_counts(counts):
-        return _region_counts(plan, jnp.asarray(lattice.site_types, jnp.uint8),
+        return count_regions(plan, jnp.asarray(lattice.site_types, jnp.uint8),
                               jnp.asarray(counts))
 
     return RDMEKernel(init=init, step=step, region_counts=region_counts, observe=observe,
@@ -319,7 +320,7 @@ def _react_particles(plan, types, site, species, seeds, stream, fdt, n_rep, gath
     gather = _gather_dense if gather == "dense" else _gather_sorted
     site, species, x, leader, lead, rank = gather(plan, site, species, n_rep)
     slot_types = types[site % n_sites] if plan.n_regions > 1 else jnp.zeros(n, jnp.int32)
-    x_new = _react(plan, slot_types, x.T[None], seeds, stream, fdt, index=site)[0].T
+    x_new = react_sites(plan, slot_types, x.T[None], seeds, stream, fdt, index=site)[0].T
     delta = x_new - x                                          # nonzero on leader rows only
     idx = lax.iota(jnp.int32, n)
 

@@ -65,11 +65,17 @@ def lattice_from_dict(spec: Mapping[str, Any]) -> geo.Lattice:
         if shape is None:
             raise ValueError(f"geometry {kind!r} needs 'shape' (sites per axis)")
         shape = [int(s) for s in shape]
+        if not shape or min(shape) < 1:
+            raise ValueError(f"geometry {kind!r}: 'shape' must give >= 1 site along every axis, "
+                             f"got {shape}")
         if spacing is None:
             if extent is None:
                 raise ValueError("geometry needs 'spacing' (site edge, m) or 'extent' "
                                  "(lattice edge along x, m)")
             spacing = float(extent) / shape[0]
+        if not (math.isfinite(float(spacing)) and float(spacing) > 0):
+            raise ValueError(f"geometry {kind!r}: the site edge must be a positive length in m "
+                             f"('spacing', or 'extent' / shape[0]), got {spacing}")
     periodic = spec.pop("periodic", kind == "box")
     try:
         if kind == "box":
@@ -147,9 +153,10 @@ class RDME(GreyboxProcess):
         self.shape = (cfg["n_replicas"], len(self.lattice.regions), self.compiled.n_species)
         self._x64 = cfg["dtype"] == "float64"
         self._kernels = {}
-        if cfg["dt"] > 0:
-            self._kernel(cfg["dt"])   # fail early on an unstable time step
         counts = self.model.initial_counts(self.lattice, cfg["n_replicas"], seed=cfg["seed"])
+        # the initial statistics choose the storage and the kernel form ('auto'), so they must
+        # exist before the first kernel is built (with a fixed dt this also fails early on an
+        # unstable time step)
         self._initial_max = int(counts.max()) if counts.size else 0
         self._initial_particles = int(counts.reshape(counts.shape[0], -1).sum(axis=1).max()) \
             if counts.size else 0
@@ -157,6 +164,34 @@ class RDME(GreyboxProcess):
         with jax.enable_x64(self._x64):
             self._state = kernel.init(jax.random.key(cfg["seed"]), counts)
             self._written = np.asarray(kernel.observe(self._state), np.float64)
+
+    # -- interventions ------------------------------------------------------------------
+    #: keys that set the stores' shapes or the start of the random stream
+    fixed_config_keys = ("n_replicas", "seed", "dtype", "emit_lattice", "count_dtype", "method",
+                         "capacity")
+
+    def parameters_changed(self, keys):
+        """Recompile the model and drop the cached kernels after an intervention.
+
+        The counts on the lattice and the random key are kept, so a changed rate acts from
+        the next update on exactly as if it had been in the model at that state.
+        """
+        fixed = sorted({str(k).split(".")[0] for k in keys} & set(self.fixed_config_keys))
+        if fixed:
+            raise ValueError(f"RDME config {fixed} cannot change during a run: it sets the shape "
+                             "of the stores or the random stream; set it in the spec instead")
+        model, lattice = load_model(self.config["model"] or B1_MODEL)
+        compiled = model.compile(lattice)
+        if (tuple(compiled.species) != tuple(self.compiled.species)
+                or tuple(lattice.regions) != tuple(self.lattice.regions)
+                or not np.array_equal(lattice.site_types, self.lattice.site_types)):
+            raise ValueError("an intervention on the RDME model may change rates and diffusion "
+                             "constants, not its species, regions or geometry")
+        self.model, self.lattice, self.compiled = model, lattice, compiled
+        self._kernels = {}
+        kernel = self._kernel(self._dt_max())
+        with jax.enable_x64(self._x64):
+            self._state = kernel.with_counts(self._state, np.asarray(self._state.counts))
 
     # -- time steps ---------------------------------------------------------------------
     def _dt_max(self) -> float:
@@ -174,10 +209,10 @@ class RDME(GreyboxProcess):
                 self._kernels[key] = rdme(
                     self.compiled, self.lattice, tau=key, splitting=self.config["splitting"],
                     count_dtype=self.config["count_dtype"],
-                    initial_max=getattr(self, "_initial_max", 0),
+                    initial_max=self._initial_max,
                     float_dtype=jnp.float64 if self._x64 else jnp.float32,
                     method=self.config["method"],
-                    initial_particles=getattr(self, "_initial_particles", None),
+                    initial_particles=self._initial_particles,
                     capacity=self.config["capacity"] or None)
         return self._kernels[key]
 

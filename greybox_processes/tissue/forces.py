@@ -36,7 +36,46 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["bin_layout", "cell_list", "pair_forces", "move"]
+__all__ = ["bin_layout", "cell_list", "pair_forces", "move", "FORCE_PARAMETER_RANGES",
+           "check_force_parameters"]
+
+#: Accepted range ``(low, high)`` of each force-law parameter (inclusive). Tissue lengths are in
+#: cell radii (~1) and times in hours, so the defaults are O(1)-O(10); the upper bounds sit
+#: orders of magnitude above anything physical but far below where ``F * F`` in the
+#: displacement norm overflows float64 (that overflow silently zeroes the step, see ``move``).
+FORCE_PARAMETER_RANGES = {
+    "attraction": (0.0, 1e6),
+    "repulsion": (0.0, 1e6),
+    "drift": (0.0, 1.0),          # fraction of the last force kept: above 1 it grows geometrically
+    "random_force": (0.0, 1e4),
+    "mobility": (0.0, 1e6),
+    "max_displacement": (0.0, 1e6),
+}
+
+
+def check_force_parameters(values) -> None:
+    """Raise ``ValueError`` naming the key and its range for a bad force-law parameter.
+
+    ``values`` maps parameter names (any of :data:`FORCE_PARAMETER_RANGES`; others are
+    ignored) to a scalar or a per-type sequence; ``None`` means "use the default". Checked at
+    construction because inside the jitted step a huge value does not fail: it overflows to a
+    zero or NaN step, and the cells silently stop moving.
+    """
+    for key, (low, high) in FORCE_PARAMETER_RANGES.items():
+        raw = values.get(key)
+        if raw is None:
+            continue
+        try:
+            arr = np.asarray(raw, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"tissue force parameter {key!r} must be a number or a list of "
+                             f"numbers in [{low:g}, {high:g}], got {raw!r}") from exc
+        bad = arr[~(np.isfinite(arr) & (arr >= low) & (arr <= high))]
+        if bad.size:
+            raise ValueError(f"tissue force parameter {key!r} must be finite and within "
+                             f"[{low:g}, {high:g}], got {bad.tolist()}; set {key!r} to a value "
+                             "in that range (mobility * repulsion * dt well below 1 keeps the "
+                             "steps stable)")
 
 
 def bin_layout(domain, cutoff):

@@ -38,7 +38,7 @@ from ..errors import SimulationError
 from . import cycle as cyc
 from .fields import BOUNDARIES, REACTION_MODES, check_grid_covers, diffuse, exchange, \
     field_index, parse_reactions, react
-from .forces import bin_layout, move, pair_forces
+from .forces import bin_layout, check_force_parameters, move, pair_forces
 
 __all__ = ["TissueParams", "TissueState", "make_tissue", "advance", "advance_checked",
            "grow_capacity", "check_errors", "n_alive", "total_mass",
@@ -194,6 +194,7 @@ class TissueParams:
         if unknown:
             raise ValueError(f"unknown tissue parameter(s) {unknown}; known: {sorted(defaults)}")
         v = {**defaults, **values}
+        check_force_parameters(v)  # huge forces overflow silently inside the jitted step
         per_type = ("attraction", "repulsion", "drift", "random_force", "t_interphase",
                     "t_interphase_sd", "t_mitosis", "t_mitosis_sd", "growth_rate",
                     "growth_rate_sd", "size_target", "size_target_sd", "birth_volume",

@@ -36,6 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..framework.base import GreyboxProcess, steps_per_interval
+from ..errors import SimulationError
 from ..framework.ports import array_port
 from . import cycle as cyc
 from .kernel import TissueParams, advance, check_errors, make_tissue, place_cells
@@ -471,6 +472,11 @@ class Tissue(_FieldPorts, GreyboxProcess):
             s = advance(params, s, n_steps=steps_per_interval(interval, self.config["dt"]))
             check_errors(s)
             new = {k: np.asarray(v, dtype=np.float64) for k, v in self._observables(s).items()}
+            bad = [k for k in ("position", "force") if not np.all(np.isfinite(new[k]))]
+            if bad:  # the kernel's NaN bit does not cover the carried force
+                raise SimulationError(f"tissue {self.__class__.__name__}: non-finite {bad} after "
+                                      "the interval. Reduce dt or the force strengths (mobility "
+                                      "* repulsion * dt well below 1)")
         self._state = s
         deltas = {k: new[k] - f64[k] for k in new}
         if g:

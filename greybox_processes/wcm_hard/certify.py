@@ -13,6 +13,8 @@ import time as wallclock
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..framework.loading import load_spec
+from ..framework.registry import default_core
 from .tiers import ERROR, FAIL, PASS, TIERS, TierResult
 
 __all__ = ["certify", "Certification", "DASK_TIERS"]
@@ -88,8 +90,6 @@ def certify(spec, *, tiers=None, run_all: bool = False, quick: bool = False, out
         ``n_workers`` forked processes, started only if one of them is selected).
     """
     from tqdm.auto import tqdm
-
-    from ..framework.spec import default_core, load_spec
 
     spec = str(spec)
     if not Path(spec).is_file():

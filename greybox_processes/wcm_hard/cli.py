@@ -32,7 +32,28 @@ def _parse_options(pairs: List[str]) -> dict:
         if not sep or not dot or not tier.strip().isdigit():
             raise typer.BadParameter(f"--option {pair!r} is not TIER.KEY=VALUE (e.g. "
                                      "--option 2.model=iJO1366)")
-        options.setdefault(int(tier), {})[name.strip()] = yaml.safe_load(raw)
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            raise typer.BadParameter(f"--option {pair!r}: the value {raw!r} is not valid YAML "
+                                     "(close brackets and quotes)") from None
+        options.setdefault(int(tier), {})[name.strip()] = value
+    return options
+
+
+def _check_options(options: dict):
+    """Unknown tiers or option keys are usage errors (exit 2), not a failed certification."""
+    from .certify import TIERS
+
+    for tier, values in options.items():
+        if tier not in TIERS:
+            raise typer.BadParameter(f"--option names tier {tier}; tiers are 1 to {max(TIERS)}")
+        # spec, quick and out_dir come from the command itself
+        known = set(getattr(TIERS[tier], "config_schema", {})) - {"spec", "quick", "out_dir"}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise typer.BadParameter(f"--option: tier {tier} ({TIERS[tier].__name__}) has no "
+                                     f"option {unknown}; its options are {sorted(known)}")
     return options
 
 
@@ -49,17 +70,21 @@ def certify_command(
                                      help="tier option TIER.KEY=VALUE (repeatable)"),
     workers: int = typer.Option(2, "--workers", help="Dask workers for tiers 2 and 8"),
 ):
-    """Certify a composite on the WCM-Hard tiers (Algorithm 1); exit 1 if not certified."""
+    """Certify a composite on the WCM-Hard tiers (Algorithm 1).
+
+    Exit codes: 0 certified; 1 not certified (the report says which tier failed); 2 a usage
+    error (unknown option, tier or spec; nothing was certified).
+    """
     from ..errors import GreyboxError
     from .certify import certify
     from .report import summary_table, write_report
 
     try:
         result = certify(spec, tiers=_parse_tiers(tiers), run_all=run_all, quick=quick,
-                         out_dir=out, options=_parse_options(option), n_workers=workers)
+                         out_dir=out, options=_check_options(_parse_options(option)), n_workers=workers)
     except (GreyboxError, ValueError) as error:
         typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     json_path, md_path = write_report(result, out)
     typer.echo(summary_table(result))
     typer.echo(f"\n{result.verdict}; reports: {json_path}, {md_path}")

@@ -202,3 +202,49 @@ def test_interval_not_a_multiple_of_dt(core):
     grn = GRN({"cells_per_type": 1, "dt": 0.3}, core=core)
     with pytest.raises(ValueError, match="multiple of dt"):
         grn.update(grn.initial_state(), 1.0)
+
+
+def test_override_typo_of_a_parameter_is_an_error_not_a_new_store(composites_dir, core):
+    # `--set cells_per_tpye=1` used to add a top-level store and run the default 30 cells
+    spec = composites_dir / "grn_cells.yaml"
+    with pytest.raises(SpecError) as info:
+        gb.build_document(spec, overrides={"cells_per_tpye": 1}, core=core)
+    check(info.value, spec, "cells_per_tpye",
+          ["neither a spec parameter nor a top-level key", "'cells_per_type'", "declared parameter"])
+
+
+def test_override_typo_in_a_python_document_suggests_the_store(core):
+    document = gb.composites.grn_cells(cells_per_type=1)
+    with pytest.raises(SpecError) as info:
+        gb.build_document(document, overrides={"gnr": {}}, core=core)
+    assert "<python spec>" in str(info.value) and "'grn'" in str(info.value)
+    assert "Fix:" in str(info.value)
+
+
+def test_override_named_like_a_parameter_sets_the_parameter(composites_dir, core):
+    document = gb.build_document(composites_dir / "grn_cells.yaml",
+                                 overrides={"cells_per_type": 1}, core=core)
+    assert "cells_per_type" not in document["state"]
+    assert document["state"]["grn"]["config"]["cells_per_type"] == 1
+
+
+def test_cli_set_typo_of_a_parameter_fails_before_running(composites_dir):
+    from typer.testing import CliRunner
+
+    from greybox_processes.cli import app
+
+    result = CliRunner().invoke(app, ["show", str(composites_dir / "grn_cells.yaml"),
+                                      "--set", "cells_per_tpye=1"])
+    assert result.exit_code == 2, result.output
+    assert "'cells_per_type'" in result.output
+
+
+@pytest.mark.parametrize("interval", [0, -1.0, float("nan"), float("inf"), "fast"])
+def test_bad_process_interval_names_the_path(core, interval):
+    document = gb.composites.grn_cells(cells_per_type=1)
+    document["state"]["grn"]["interval"] = interval
+    with pytest.raises(SpecError) as info:
+        gb.validate_document(document, core=core)
+    assert "grn/interval" in str(info.value) and "positive" in str(info.value)
+    with pytest.raises(SpecError, match="grn/interval"):
+        gb.build_document(document, core=core)

@@ -1,7 +1,6 @@
 """lac operon regulation (Yildirim & Mackey 2003) and the expression layer's constraints."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from greybox_processes.metabolism.expression import DEFAULT_KCAT, ExpressionLayer

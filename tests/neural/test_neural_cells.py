@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 import greybox_processes as gb
-from greybox_processes.errors import SimulationError
 from greybox_processes.metabolism import diauxic_lag, diauxie
 from greybox_processes.neural import (black_box_cell, glass_box_cell, grey_box_cell, mass_drift,
                                       mechanistic_only_cell)

@@ -14,6 +14,9 @@ import time as wallclock
 from dataclasses import asdict, dataclass, field
 
 from ...framework.base import GreyboxStep
+from ...framework.document import edge_nodes
+from ...framework.loading import build_document
+from ...framework.registry import default_core
 
 __all__ = ["TierResult", "TierStep", "PASS", "FAIL", "NOT_APPLICABLE", "ERROR",
            "process_nodes", "dfba_node", "dfba_instance"]
@@ -155,8 +158,6 @@ class TierStep(GreyboxStep):
 # -- spec helpers -------------------------------------------------------------------------
 def process_nodes(spec, overrides=None) -> dict:
     """``{path: node}`` of every process/step of a spec's document (no validation)."""
-    from ...framework.spec import build_document, edge_nodes
-
     document = build_document(spec, overrides=overrides, validate=False)
     return edge_nodes(document["state"])
 
@@ -172,7 +173,6 @@ def dfba_node(spec, overrides=None):
 
 def dfba_instance(node, **config_changes):
     """The process a spec node addresses (a :class:`DynamicFBA`), with ``config_changes``."""
-    from ...framework.spec import default_core
     from ...metabolism.dfba import DynamicFBA
 
     core = default_core()

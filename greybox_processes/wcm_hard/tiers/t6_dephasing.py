@@ -26,6 +26,9 @@ import math
 
 import numpy as np
 
+from ...framework.document import resolve_wire
+from ...framework.registry import resolve_process_class
+from ...framework.run import run
 from .base import FAIL, PASS, TierStep, process_nodes
 
 __all__ = ["volume_cv", "dephasing_score", "reference_plateau", "generation_time",
@@ -174,8 +177,6 @@ class DephasingTier(TierStep):
         return None
 
     def _defaults(self, node) -> dict:
-        from ...framework.spec import resolve_process_class
-
         try:
             cls = resolve_process_class(node.get("address", ""), self.core)
         except Exception:  # noqa: BLE001 - an unknown process is reported by the run itself
@@ -185,9 +186,6 @@ class DephasingTier(TierStep):
                 if isinstance(v, dict) and "_default" in v}
 
     def _evaluate(self, client):
-        from ...framework.run import run
-        from ...framework.spec import _resolve_wire
-
         spec = self.config["spec"]
         found = self._population(spec)
         if found is None:
@@ -208,7 +206,7 @@ class DephasingTier(TierStep):
         duration = math.ceil(self.config["run_generations"] * t_gen / interval - 1e-9) * interval
         dataset = run(spec, duration, overrides={f"{where}.config.synchronized": True},
                       progress=False)
-        phase, volume = (dataset[".".join(map(str, _resolve_wire(path, node["outputs"][k])))]
+        phase, volume = (dataset[".".join(map(str, resolve_wire(path, node["outputs"][k])))]
                          for k in ("phase", "volume"))
         alive = (phase.values == 1) | (phase.values == 2)
         times = dataset.time.values

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from ...framework.registry import default_core
 from .base import FAIL, NOT_APPLICABLE, PASS, TierStep
 
 __all__ = ["double_dissociation", "AblationTier"]
@@ -61,8 +62,6 @@ class AblationTier(TierStep):
     def _tier(self, cls, spec, client):
         if spec == self.config["spec"] and cls.tier in self.prior:
             return self.prior[cls.tier]
-        from ...framework.spec import default_core
-
         config = {"spec": spec, "quick": self.config["quick"]}
         if cls.tier == 1 and self.config["tier1_steps"] > 0:  # the same count for all cells
             config.update(steps=self.config["tier1_steps"], quick_steps=self.config["tier1_steps"])
