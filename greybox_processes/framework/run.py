@@ -24,7 +24,7 @@ from .document import resolve_wire as _resolve_wire
 from .loading import build_document
 from .registry import default_core
 from .results import to_dataset, write_zarr
-from .validation import validate_document
+from .validation import check_intervals, validate_document
 from .vivarium_adapter import vivarium_engine
 
 __all__ = ["ENGINES", "MAX_STEPS_WARN", "RunInterrupted", "run", "sigterm_as_interrupt"]
@@ -88,24 +88,6 @@ def _check_time(time: float, tick: float) -> float:
                        "stops at t=%s (%s short); give a multiple of %s to avoid this",
                        time, tick, reached, time - reached, tick)
     return reached
-
-
-def _check_intervals(document, file=None):
-    """Every process interval is a positive finite number (checked before building)."""
-    for path, node in edge_nodes(document["state"]).items():
-        if "interval" not in node:
-            continue
-        value = node["interval"]
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            number = float("nan")
-        if not (math.isfinite(number) and number > 0):
-            raise SpecError(f"interval {value!r} of the process is not a positive number; a "
-                            "process with interval <= 0 would never advance time",
-                            file=file, path=tuple(path) + ("interval",),
-                            fix="give a positive interval (e.g. interval: 1.0), or remove it "
-                                "for the default 1.0")
 
 
 def _planned_steps(instance, interval: float):
@@ -291,7 +273,7 @@ def run(spec, time: float, *, engine: str = "pbg", params: Mapping[str, Any] | N
                               interventions=interventions, core=core, validate=False)
     source = getattr(spec, "source_file", None) or (str(spec) if not isinstance(spec, Mapping)
                                                      and not hasattr(spec, "to_document") else None)
-    _check_intervals(document, file=source)
+    check_intervals(document, file=source)
     tick = _tick(document)
     reached = _check_time(time, tick)
     instances = validate_document(document, core=core, file=source)

@@ -37,8 +37,8 @@ def check_intervals(document, *, file=None) -> None:
             raise SpecError(f"interval {value!r} of the process is not a positive finite "
                             "number; the process would never advance (or advance undefined) "
                             "time", file=file, path=tuple(path) + ("interval",),
-                            fix="give a positive number, e.g. `interval: 1.0`, or remove it for "
-                                "the default 1.0")
+                            fix="give a positive interval, e.g. `interval: 1.0`, or remove it "
+                                "for the default 1.0")
 
 
 def _instantiate(cls, config, core, *, path, file):
