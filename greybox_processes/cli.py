@@ -153,7 +153,7 @@ def run_command(
         progress: bool = typer.Option(True, "--progress/--no-progress", help="show a progress bar"),
         verbose: bool = typer.Option(False, "--verbose", "-v", help="log more"),
         checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="folder to save the "
-                                                  "full state to (pbg engine)"),
+                                                  "full state to (either engine)"),
         checkpoint_every: int = typer.Option(1, "--checkpoint-every", help="save every N "
                                              "intervals"),
         resume: Optional[Path] = typer.Option(None, "--resume", help="continue from this "

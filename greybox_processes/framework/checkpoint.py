@@ -1,12 +1,20 @@
-"""Save a running process-bigraph composite to a folder and resume it bit-identically.
+"""Save a running composite to a folder and resume it bit-identically, under either engine.
 
-A checkpoint holds what a fresh ``Composite`` built from the same document does not
-already have: the store values, the simulated time, the scheduler's ``front`` and, for
-each process instance, the attributes that change while it runs (random keys such as
+A checkpoint holds what a fresh simulation built from the same document does not
+already have: the store values, the simulated time, the scheduler's front and, for each
+process instance, the attributes that change while it runs (random keys such as
 ``self._key``, ``Intervened``'s ``time``/``applied``, the inner process of a wrapper).
 Attributes that cannot be pickled (jit-compiled functions, kernel caches) are left out:
 the fresh instance re-creates them from its config, which is why a resume needs the
 same spec, parameters and overrides as the run that wrote the checkpoint.
+
+Under process-bigraph the simulation is a ``Composite`` (its ``state`` tree and
+``front``); under vivarium-core it is the ``Engine`` of
+:func:`~.vivarium_adapter.vivarium_engine`: the leaf values of its store tree, its
+``global_time``, the time of each process in its ``front`` (no update is pending
+between the intervals the run loop advances), and the runtime state of the
+process-bigraph instance each adapter wraps. A checkpoint names the engine that wrote
+it and only resumes under the same one.
 """
 from __future__ import annotations
 
@@ -74,14 +82,59 @@ def _split_state(state, path=()):
     return values, processes
 
 
+def _engine_of(simulation) -> str:
+    """``'vivarium'`` for a vivarium-core ``Engine``, ``'pbg'`` for a process-bigraph ``Composite``."""
+    # a Composite keeps its state as a dict tree, an Engine as a vivarium-core Store
+    return "pbg" if isinstance(simulation.state, dict) else "vivarium"
+
+
+def _split_store(store, path=()):
+    """(leaf values, process runtime states) of a vivarium-core store tree, by path.
+
+    A process node holds the vivarium adapter (:func:`~.vivarium_adapter.to_vivarium`):
+    what changes while it runs is the process-bigraph instance it wraps (``.inner``).
+    """
+    values, processes = {}, {}
+    for key, child in store.inner.items():
+        here = path + (key,)
+        if child.inner:
+            sub_values, sub_processes = _split_store(child, here)
+            values.update(sub_values)
+            processes.update(sub_processes)
+        elif child.topology or hasattr(child.value, "next_update"):  # a vivarium-core process
+            inner = getattr(child.value, "inner", None)
+            processes[here] = ({"inner": ("process", _runtime_state(inner))} if _is_process(inner)
+                               else _runtime_state(child.value))
+        else:
+            values[here] = copy.deepcopy(child.value)
+    return values, processes
+
+
+def _snapshot(simulation):
+    """(time, store values, process states, front) of either engine's simulation."""
+    if _engine_of(simulation) == "vivarium":
+        values, processes = _split_store(simulation.state)
+        pending = [path for path, advance in simulation.front.items() if advance["update"]]
+        if pending:  # the run loop checkpoints between whole intervals, where none is pending
+            raise RuntimeError(f"cannot checkpoint with updates pending for {pending}")
+        front = {path: advance["time"] for path, advance in simulation.front.items()}
+        return float(simulation.global_time), values, processes, front
+    values, processes = _split_state(simulation.state)
+    return (float(simulation.state["global_time"]), values, processes,
+            copy.deepcopy(simulation.front))
+
+
 def save_checkpoint(folder, composite, *, meta: dict | None = None) -> Path:
-    """Write the composite's full state to ``folder/checkpoint.pkl`` (atomically)."""
+    """Write the simulation's full state to ``folder/checkpoint.pkl`` (atomically).
+
+    ``composite`` is a process-bigraph ``Composite`` or a vivarium-core ``Engine``.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    values, processes = _split_state(composite.state)
-    payload = {"format": FORMAT, "time": float(composite.state["global_time"]),
-               "values": values, "processes": processes,
-               "front": copy.deepcopy(composite.front), "meta": dict(meta or {})}
+    time, values, processes, front = _snapshot(composite)
+    payload = {"format": FORMAT, "engine": _engine_of(composite), "time": time,
+               "values": values, "processes": processes, "front": front,
+               "meta": dict(meta or {})}
     target = folder / CHECKPOINT_FILE
     partial = target.with_suffix(".tmp")
     with open(partial, "wb") as handle:
@@ -97,11 +150,49 @@ def _set(tree, path, value):
     tree[path[-1]] = value
 
 
-def load_checkpoint(folder, composite, *, meta: dict | None = None) -> float:
-    """Put a checkpoint's state into a fresh composite built from the same document.
+def _mismatch(target, what, paths):
+    return SpecError(f"checkpoint {target} does not match this composite ({what} "
+                     f"{['/'.join(map(str, p)) for p in paths]} differ)",
+                     fix="resume with the same spec and --set values as the checkpointed run")
 
-    Returns the simulated time of the checkpoint. Raises :class:`SpecError` when the
-    folder holds no checkpoint or one of a different composite.
+
+def _restore_pbg(target, payload, composite):
+    _, processes = _split_state(composite.state)
+    missing = sorted(set(payload["processes"]) ^ set(processes), key=str)
+    if missing:
+        raise _mismatch(target, "processes", missing)
+    for path, value in payload["values"].items():
+        _set(composite.state, path, value)
+    for path, saved in payload["processes"].items():
+        node = composite.state
+        for part in path:
+            node = node[part]
+        _restore_runtime_state(node["instance"], saved)
+    composite.front = payload["front"]
+
+
+def _restore_vivarium(target, payload, engine):
+    values, processes = _split_store(engine.state)
+    for what, saved, fresh in (("processes", payload["processes"], processes),
+                               ("stores", payload["values"], values)):
+        missing = sorted(set(saved) ^ set(fresh), key=str)
+        if missing:
+            raise _mismatch(target, what, missing)
+    for path, value in payload["values"].items():
+        engine.state.get_path(path).value = value
+    for path, saved in payload["processes"].items():
+        _restore_runtime_state(engine.state.get_path(path).value, saved)
+    engine.global_time = payload["time"]
+    engine.front = {path: {"time": time, "update": {}} for path, time in payload["front"].items()}
+
+
+def load_checkpoint(folder, composite, *, meta: dict | None = None) -> float:
+    """Put a checkpoint's state into a fresh simulation built from the same document.
+
+    ``composite`` is a process-bigraph ``Composite`` or a vivarium-core ``Engine``, of
+    the engine that wrote the checkpoint. Returns the simulated time of the checkpoint.
+    Raises :class:`SpecError` when the folder holds no checkpoint, one of another engine
+    or one of a different composite.
     """
     target = Path(folder) / CHECKPOINT_FILE
     if not target.is_file():
@@ -112,23 +203,19 @@ def load_checkpoint(folder, composite, *, meta: dict | None = None) -> float:
     if payload.get("format") != FORMAT:
         raise SpecError(f"checkpoint {target} has format {payload.get('format')}, expected "
                         f"{FORMAT}", fix="resume with the greybox version that wrote it")
+    written_by, engine = payload.get("engine", "pbg"), _engine_of(composite)
+    if written_by != engine:
+        raise SpecError(f"checkpoint {target} was written by the {written_by!r} engine, this run "
+                        f"uses {engine!r}: the engines keep different state",
+                        fix=f"resume with --engine {written_by} (engine={written_by!r}), or start "
+                            f"a new {engine!r} run without --resume")
     for key in sorted(set(payload["meta"]) & set(meta or {})):
         if payload["meta"][key] != meta[key]:
             raise SpecError(f"checkpoint {target} was written with {key}={payload['meta'][key]!r}"
                             f", this run has {meta[key]!r}",
                             fix="resume with the same spec, engine, --set values and parameters")
-    _, processes = _split_state(composite.state)
-    missing = sorted(set(payload["processes"]) ^ set(processes))
-    if missing:
-        raise SpecError(f"checkpoint {target} does not match this composite (processes "
-                        f"{['/'.join(map(str, p)) for p in missing]} differ)",
-                        fix="resume with the same spec and --set values as the checkpointed run")
-    for path, value in payload["values"].items():
-        _set(composite.state, path, value)
-    for path, saved in payload["processes"].items():
-        node = composite.state
-        for part in path:
-            node = node[part]
-        _restore_runtime_state(node["instance"], saved)
-    composite.front = payload["front"]
+    if engine == "vivarium":
+        _restore_vivarium(target, payload, composite)
+    else:
+        _restore_pbg(target, payload, composite)
     return payload["time"]

@@ -19,6 +19,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..errors import GreyboxError, SimulationError, SpecError
+from .checkpoint import load_checkpoint, save_checkpoint
 from .document import edge_nodes
 from .document import resolve_wire as _resolve_wire
 from .loading import build_document
@@ -127,6 +128,17 @@ def _get(tree, path):
     for part in path:
         tree = tree[part]
     return tree
+
+
+def _restart_emission(simulation, engine):
+    """Drop what a fresh simulation emitted at t=0 once a checkpoint put it at a later time."""
+    if engine == "pbg":
+        # the fresh t=0 row; Composite.run() emits the resumed starting state by itself
+        simulation.state["emitter"]["instance"].history.clear()
+    else:
+        # vivarium-core emits only at construction and after updates: emit the resumed state
+        simulation.emitter.saved_data.clear()
+        simulation._emit_store_data()
 
 
 def _run_pbg(document, core, time, stores, progress):
@@ -240,12 +252,11 @@ def run(spec, time: float, *, engine: str = "pbg", params: Mapping[str, Any] | N
     max_steps_warn : log a warning before the run for a process that plans more kernel
         steps than this per interval (such an interval cannot be interrupted).
     checkpoint, checkpoint_every : a folder to save the full state to every
-        ``checkpoint_every`` smallest intervals (``engine='pbg'`` only), see
-        :mod:`.checkpoint`.
+        ``checkpoint_every`` smallest intervals (either engine), see :mod:`.checkpoint`.
     resume : a checkpoint folder to continue from; ``time`` is then the end time (the run
         goes from the checkpoint's time to ``time``) and the result starts at the
-        checkpoint's time. Give the same spec, params and overrides as the checkpointed
-        run; the continuation is bit-identical to an uninterrupted run.
+        checkpoint's time. Give the same spec, params, overrides and engine as the
+        checkpointed run; the continuation is bit-identical to an uninterrupted run.
 
     Raises
     ------
@@ -263,9 +274,6 @@ def run(spec, time: float, *, engine: str = "pbg", params: Mapping[str, Any] | N
     if not (isinstance(time, (int, float)) and time > 0 and math.isfinite(time)):
         raise ValueError(f"time must be a positive number, got {time!r}")
     _check_params_apply(spec, params)
-    if (checkpoint is not None or resume is not None) and engine != "pbg":
-        raise ValueError("checkpoint and resume work under engine='pbg' only; run with "
-                         "engine='pbg' (or without checkpoints)")
     if not (isinstance(checkpoint_every, int) and checkpoint_every >= 1):
         raise ValueError(f"checkpoint_every must be a whole number >= 1, got {checkpoint_every!r}")
     core = core if core is not None else default_core()
@@ -287,10 +295,8 @@ def run(spec, time: float, *, engine: str = "pbg", params: Mapping[str, Any] | N
             "overrides": repr(sorted(attrs["overrides"].items()))}
     start = 0.0
     if resume is not None:
-        from .checkpoint import load_checkpoint
-
         start = load_checkpoint(resume, simulation, meta=meta)
-        simulation.state["emitter"]["instance"].history.clear()  # it emitted the fresh t=0
+        _restart_emission(simulation, engine)
         if time - start < tick * (1 - 1e-9):
             raise ValueError(f"time {time} is the end time of a resumed run and must exceed the "
                              f"checkpoint's time {start} by at least one interval {tick}")
@@ -302,8 +308,6 @@ def run(spec, time: float, *, engine: str = "pbg", params: Mapping[str, Any] | N
             advance(size)
             bar.update(size)
             if checkpoint is not None and number % checkpoint_every == 0:
-                from .checkpoint import save_checkpoint
-
                 save_checkpoint(checkpoint, simulation, meta=meta)
     except KeyboardInterrupt as error:
         # Ctrl-C/SIGTERM between (or inside) intervals: keep what was emitted, like a failure

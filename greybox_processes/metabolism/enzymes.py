@@ -14,7 +14,7 @@ interval ``dt`` (h), the LP has a synthesis variable ``s_j >= 0`` (mmol/gDW/h) a
   ``C = kappa_t (r - r0) P`` left after the lac enzymes (:class:`~.expression.ExpressionLayer`).
 
 ``k`` are Heckmann et al. 2020's in-vivo ``k_app,max`` per polypeptide chain and direction
-(vendored, :mod:`.enzyme_data`); reactions they did not measure take the median of the table.
+(vendored, built by ``tools/build_enzyme_tables.py``); reactions they did not measure take the median of the table.
 ``L_j`` is the mean chain length of the reaction's gene products (vendored from the PRECISE
 gene table). ``mu`` in the dilution term is the previous interval's growth rate (one
 interval behind, ETFL's linearisation of ``mu E``), so the LP stays linear. After the LP,

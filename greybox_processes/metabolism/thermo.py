@@ -1,6 +1,6 @@
 """Reaction Gibbs energies from component contribution, and the flux directions they impose.
 
-Data (offline, vendored in ``greybox_processes/data/thermo/``, built by :mod:`.thermo_data`):
+Data (offline, vendored in ``greybox_processes/data/thermo/``, built by ``tools/build_thermo_tables.py``):
 standard formation energies of 1766 of the 2413 BiGG metabolites in multiTFA's compound cache
 (716 from the reactant contributions of the component-contribution training set, 1050 from group
 contributions; Noor et al. 2013) and their microspecies. Metabolites are matched by BiGG id
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -40,13 +41,13 @@ __all__ = ["base_id", "formation_energies", "formation_sigma", "reaction_gibbs",
 
 #: gas constant (kJ/mol/K), eQuilibrator's value
 R_KJ = 8.31e-3
+#: the vendored tables (see SOURCES.md)
+DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "thermo"
 _DG_MG = -455.3  # standard formation energy of Mg2+ (kJ/mol), eQuilibrator's value
 
 
 @lru_cache(maxsize=1)
 def _tables():
-    from .thermo_data import DATA_DIR
-
     compounds = pd.read_csv(DATA_DIR / "formation_energies.csv.gz", index_col=0)
     microspecies = pd.read_csv(DATA_DIR / "microspecies.csv.gz")
     return compounds, microspecies

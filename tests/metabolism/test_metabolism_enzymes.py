@@ -1,6 +1,7 @@
 """Every metabolic enzyme as state (``enzymes: all``): turnover table, balanced growth, limits."""
 from __future__ import annotations
 
+import importlib.util
 import math
 from pathlib import Path
 
@@ -45,11 +46,14 @@ def test_vendored_tables_are_sane():
 
 @pytest.mark.skipif(not SHARED_REFDATA.is_dir(), reason="../shared/refdata not beside the repo")
 def test_protein_lengths_rederive_from_the_shared_gene_table(tmp_path):
-    from greybox_processes.metabolism.enzyme_data import derive_protein_lengths
-
     import pandas as pd
 
-    out = derive_protein_lengths(SHARED_REFDATA, tmp_path)
+    # the table builder is a developer tool beside the package (tools/), not part of it
+    tool = Path(__file__).resolve().parents[2] / "tools" / "build_enzyme_tables.py"
+    spec = importlib.util.spec_from_file_location("build_enzyme_tables", tool)
+    builder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(builder)
+    out = builder.derive_protein_lengths(SHARED_REFDATA, tmp_path)
     rederived = pd.read_csv(out)
     assert dict(zip(rederived["gene"], rederived["length_aa"].astype(float))) == \
         protein_lengths()

@@ -20,7 +20,7 @@ objects; it is read with an unpickler that builds only plain containers, numbers
 dates (every other class becomes an inert record), so neither SQLAlchemy nor eQuilibrator is
 needed, and no code from the pickle can run.
 
-    python -m greybox_processes.metabolism.thermo_data CC_PARAMS.npz COMPOUNDS_CACHE.pickle
+    python tools/build_thermo_tables.py CC_PARAMS.npz COMPOUNDS_CACHE.pickle
 """
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ import pandas as pd
 
 __all__ = ["derive_tables", "DATA_DIR"]
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "thermo"
+# a developer tool beside the package, not installed with it: it writes into the package
+DATA_DIR = Path(__file__).resolve().parents[1] / "greybox_processes" / "data" / "thermo"
 _SAFE = {("builtins", n) for n in ("dict", "list", "set", "frozenset", "tuple", "int", "float",
                                     "str", "bytes", "bool", "complex")}
 _SAFE |= {("datetime", "datetime"), ("datetime", "date")}

@@ -14,7 +14,7 @@ Two tables in ``greybox_processes/data/enzymes/``:
   conditions, per direction, as parsed in the repository of the iCH360 model paper (Corrao et al., github
   marco-corrao/iCH360_paper, ``heckman_et_al_2020_parsed_kapp_kappmax.csv``).
 
-    python -m greybox_processes.metabolism.enzyme_data SHARED_REFDATA_DIR HECKMANN_PARSED.csv
+    python tools/build_enzyme_tables.py SHARED_REFDATA_DIR HECKMANN_PARSED.csv
 """
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ import pandas as pd
 
 __all__ = ["derive_protein_lengths", "derive_kapp_table", "DATA_DIR"]
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "enzymes"
+# a developer tool beside the package, not installed with it: it writes into the package
+DATA_DIR = Path(__file__).resolve().parents[1] / "greybox_processes" / "data" / "enzymes"
 
 
 def derive_protein_lengths(refdata_dir, out_dir=DATA_DIR) -> Path:
