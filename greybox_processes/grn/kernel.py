@@ -58,19 +58,27 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from greybox_processes.errors import SimulationError
 from greybox_processes.grn.network import GRNNetwork
 from greybox_processes.grn.steady_state import (as_decay_vector,
                                                 steady_state_and_half_responses)
+from greybox_processes.jax_common import ErrorFlags, raw_key, register_pytree
 
 __all__ = ["GRNParams", "GRNState", "grn_sde", "check_errors", "NOISE_TYPES",
-           "ERROR_NAN", "ERROR_NONFINITE", "DEFAULT_K_TRANS", "DEFAULT_K_DEG", "DEFAULT_Q",
+           "ERROR_NAN", "ERROR_NONFINITE", "ERRORS", "DEFAULT_K_TRANS", "DEFAULT_K_DEG", "DEFAULT_Q",
            "per_gene"]
 
 NOISE_TYPES = ("sp", "spd", "dpd")
 DEFAULT_Q = 1.0      # noise amplitude of every gene, the default of every GRN entry point
-ERROR_NAN = 1        # bit set when a NaN appears in mRNA or protein
-ERROR_NONFINITE = 2  # bit set when an infinite value appears
+#: The error bits of :class:`GRNState` and the words :func:`check_errors` uses for them.
+ERRORS = ErrorFlags(
+    {"nan": (1, "NaN"),                     # a NaN appeared in mRNA or protein
+     "nonfinite": (2, "infinite values")},  # an infinite value appeared
+    sep=" and ",
+    template="GRN simulation produced {messages} in mRNA or protein (error bits {bits}). "
+             "Usually dt is too large for the rates (keep decay*dt and k_deg*dt well below 1) "
+             "or a rate_scale/parameter is not finite.")
+ERROR_NAN = ERRORS["nan"]              # 1
+ERROR_NONFINITE = ERRORS["nonfinite"]  # 2
 
 #: Translation rate per mRNA per unit time. SERGIO's time unit is set by the
 #: mRNA decay rate 0.8; proteins live ~5x longer than mRNAs in mammalian cells
@@ -85,11 +93,6 @@ _CHUNK_MIN, _CHUNK_MAX = 256, 2048  # cells per chunk (see cell_chunk)
 # Normals drawn per RNG call: small populations draw many steps at once, because
 # threefry's fixed per-call cost dominates a step of a few cells on CPU.
 _NOISE_BLOCK = 1 << 18
-
-
-def _register(cls, data, meta=()):
-    return jax.tree_util.register_dataclass(cls, data_fields=list(data),
-                                            meta_fields=list(meta))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -204,8 +207,7 @@ class GRNParams:
                    method=method, hill_int=hill_int)
 
 
-_register(GRNParams, [f.name for f in dataclasses.fields(GRNParams)
-                      if f.name not in ("method", "hill_int")], ["method", "hill_int"])
+register_pytree(GRNParams, static=("method", "hill_int"))
 
 
 def per_gene(value, n_genes, name, allow_zero):
@@ -241,7 +243,7 @@ class GRNState:
     n_clipped: jax.Array
 
 
-_register(GRNState, ["mrna", "protein", "key", "error", "n_clipped"])
+register_pytree(GRNState)
 
 
 def _power(x, n, hill_int):
@@ -325,7 +327,7 @@ def _run_block(params, noise, dt, rate_scale, record, carry, length):
 def _error_bits(x, pr):
     nan = jnp.isnan(x).any() | jnp.isnan(pr).any()
     inf = jnp.isinf(x).any() | jnp.isinf(pr).any()
-    return (jnp.where(nan, ERROR_NAN, 0) | jnp.where(inf, ERROR_NONFINITE, 0)).astype(jnp.int32)
+    return ERRORS.flag("nan", nan) | ERRORS.flag("nonfinite", inf)
 
 
 def cell_chunk(n_cells: int) -> int:
@@ -443,7 +445,8 @@ def grn_sde(params: GRNParams, *, noise: str = "dpd", dt: float = 0.01):
     -------
     init_fn(key, mrna=None, protein=None) -> GRNState
         Starts at each cell's deterministic steady state (protein at
-        ``k_trans * mrna / k_deg``) unless given.
+        ``k_trans * mrna / k_deg``) unless given. ``key`` is an int seed, a
+        ``jax.random.key`` or raw key data (see :func:`~greybox_processes.jax_common.raw_key`).
     step_fn(state, n_steps, rate_scale=None) -> GRNState
         Advances ``n_steps`` (a static int; one compilation per value).
     """
@@ -458,10 +461,7 @@ def grn_sde(params: GRNParams, *, noise: str = "dpd", dt: float = 0.01):
             jnp.asarray(protein, dtype=dtype)
         if pr.shape != x.shape:
             raise ValueError(f"protein must have shape {x.shape}, got {pr.shape}")
-        key = jnp.asarray(key)
-        if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
-            key = jax.random.key_data(key)
-        return GRNState(mrna=x, protein=pr, key=key, error=jnp.zeros((), jnp.int32),
+        return GRNState(mrna=x, protein=pr, key=raw_key(key), error=jnp.zeros((), jnp.int32),
                         n_clipped=jnp.zeros((), jnp.int32))
 
     def step_fn(state: GRNState, n_steps: int, rate_scale=None) -> GRNState:
@@ -481,15 +481,4 @@ def _check_noise_dt(noise, dt):
 
 def check_errors(state: GRNState) -> None:
     """Raise :class:`SimulationError` if the state's error bits are set (host side)."""
-    bits = int(jax.device_get(state.error))
-    if bits == 0:
-        return
-    what = []
-    if bits & ERROR_NAN:
-        what.append("NaN")
-    if bits & ERROR_NONFINITE:
-        what.append("infinite values")
-    raise SimulationError(
-        f"GRN simulation produced {' and '.join(what)} in mRNA or protein (error bits "
-        f"{bits}). Usually dt is too large for the rates (keep decay*dt and k_deg*dt "
-        f"well below 1) or a rate_scale/parameter is not finite.")
+    ERRORS.check(state.error)

@@ -34,7 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..errors import SimulationError
+from ..jax_common import ErrorFlags, host_bits, raw_key, register_pytree
 from . import cycle as cyc
 from .fields import BOUNDARIES, REACTION_MODES, check_grid_covers, diffuse, exchange, \
     field_index, parse_reactions, react
@@ -42,19 +42,27 @@ from .forces import bin_layout, check_force_parameters, move, pair_forces
 
 __all__ = ["TissueParams", "TissueState", "make_tissue", "advance", "advance_checked",
            "grow_capacity", "check_errors", "n_alive", "total_mass",
-           "ERROR_CAPACITY", "ERROR_BIN_OVERFLOW", "ERROR_NAN"]
+           "ERROR_CAPACITY", "ERROR_BIN_OVERFLOW", "ERROR_NAN", "ERRORS"]
 
 logger = logging.getLogger(__name__)
 
-ERROR_CAPACITY = 1      # a division found no free slot in its group
-ERROR_BIN_OVERFLOW = 2  # a neighbour bin held more than max_per_bin cells
-ERROR_NAN = 4           # a NaN or infinite value appeared
-
-
-def _register(cls, meta):
-    names = [f.name for f in dataclasses.fields(cls)]
-    return jax.tree_util.register_dataclass(
-        cls, data_fields=[n for n in names if n not in meta], meta_fields=list(meta))
+#: The error bits of :class:`TissueState` and what :func:`check_errors` says of each.
+ERRORS = ErrorFlags(
+    {# a division found no free slot in its group
+     "capacity": (1, "the cell capacity ({capacity} slots) is full: a division found no free "
+                     "slot. Increase the capacity (Tissue config 'capacity_per_type', or "
+                     "grow_capacity() / advance_checked(on_full='grow') in the kernel API)"),
+     # a neighbour bin held more than max_per_bin cells
+     "bin_overflow": (2, "a neighbour-search bin held more cells than max_per_bin, so some "
+                         "forces were missed. Increase 'max_per_bin' (cells are denser than "
+                         "expected)"),
+     # a NaN or infinite value appeared
+     "nan": (4, "a NaN or infinite value appeared in positions, volumes or chemicals. "
+                "Reduce dt or the force strengths (mobility * repulsion * dt well below 1)")},
+    template="tissue simulation failed: {messages} (error bits {bits})")
+ERROR_CAPACITY = ERRORS["capacity"]          # 1
+ERROR_BIN_OVERFLOW = ERRORS["bin_overflow"]  # 2
+ERROR_NAN = ERRORS["nan"]                    # 4
 
 
 _PARAM_META = ("dim", "dt", "domain", "size_rule", "n_groups", "cutoff", "max_per_bin",
@@ -241,7 +249,7 @@ class TissueParams:
                    exchange_on=bool(exchange_on))
 
 
-_register(TissueParams, _PARAM_META)
+register_pytree(TissueParams, static=_PARAM_META)
 
 
 def _phase_rates(value, n_types, name):
@@ -314,17 +322,10 @@ class TissueState:
         return int(self.phase.shape[0])
 
 
-_register(TissueState, ())
+register_pytree(TissueState)
 
 _CELL_KEYS = ("position", "force", "volume", "radius", "mass", "clock", "birth_volume", "t_int",
               "t_mit", "growth", "target", "cell_type", "phase", "chem", "extra")
-
-
-def _raw_key(key):
-    key = jnp.asarray(key)
-    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
-        key = jax.random.key_data(key)
-    return key
 
 
 def _derived(p, volume, cell_type):
@@ -346,7 +347,7 @@ def _one_step(p: TissueParams, s: TissueState) -> TissueState:
             cells["position"], cells["radius"], cells["mass"], cells["cell_type"], alive,
             p.attraction, p.repulsion, cutoff=p.cutoff, bin_size=p.bin_size,
             bins_shape=p.bins_shape, max_per_bin=p.max_per_bin)
-        error = error | jnp.where(overflow, ERROR_BIN_OVERFLOW, 0).astype(jnp.int32)
+        error = error | ERRORS.flag("bin_overflow", overflow)
         ct = cells["cell_type"]
         pos, force = move(cells["position"], cells["force"], f_cc, alive, cells["radius"],
                           k_move, drift=p.drift[ct], sigma=p.random_force[ct],
@@ -371,7 +372,7 @@ def _one_step(p: TissueParams, s: TissueState) -> TissueState:
 
         cells, over, born = jax.lax.cond(jnp.any(dividing), do_divide, no_divide, cells)
         parent = jnp.where(born >= 0, born, parent)
-        error = error | jnp.where(over, ERROR_CAPACITY, 0).astype(jnp.int32)
+        error = error | ERRORS.flag("capacity", over)
         cells["radius"], cells["mass"] = _derived(p, cells["volume"], cells["cell_type"])
     if p.n_chem and p.exchange_on:
         alive = cyc.is_alive(cells["phase"])
@@ -393,7 +394,7 @@ def _one_step(p: TissueParams, s: TissueState) -> TissueState:
 def _finite_bits(s: TissueState):
     bad = ~(jnp.all(jnp.isfinite(s.position)) & jnp.all(jnp.isfinite(s.volume))
             & jnp.all(jnp.isfinite(s.chem)) & jnp.all(jnp.isfinite(s.fields)))
-    return jnp.where(bad, ERROR_NAN, 0).astype(jnp.int32)
+    return ERRORS.flag("nan", bad)
 
 
 @functools.partial(jax.jit, static_argnames=("n_steps", "record_every"))
@@ -454,7 +455,7 @@ def make_tissue(params: TissueParams):
         if ct_np.size and (ct_np.min() < 0 or ct_np.max() >= p.n_types):
             raise ValueError(f"cell_type must lie in [0, {p.n_types})")
         alive = jnp.ones((n,), bool) if alive is None else jnp.asarray(alive, bool).reshape(n)
-        k_draw, k_phase, k_next = jax.random.split(jax.random.wrap_key_data(_raw_key(key)), 3)
+        k_draw, k_phase, k_next = jax.random.split(jax.random.wrap_key_data(raw_key(key)), 3)
         t_int, t_mit, growth, target = cyc.draw_cycle(k_draw, cell_type, p)
         v_birth = p.birth_volume[cell_type]
         if synchronized:
@@ -537,22 +538,7 @@ def grow_capacity(params: TissueParams, state: TissueState, factor: int = 2) -> 
 
 def check_errors(state: TissueState) -> None:
     """Raise :class:`SimulationError` if the state's error bits are set (host side)."""
-    bits = int(jax.device_get(state.error))
-    if not bits:
-        return
-    msgs = []
-    if bits & ERROR_CAPACITY:
-        msgs.append(f"the cell capacity ({state.capacity} slots) is full: a division found no "
-                    "free slot. Increase the capacity (Tissue config 'capacity_per_type', or "
-                    "grow_capacity() / advance_checked(on_full='grow') in the kernel API)")
-    if bits & ERROR_BIN_OVERFLOW:
-        msgs.append("a neighbour-search bin held more cells than max_per_bin, so some forces "
-                    "were missed. Increase 'max_per_bin' (cells are denser than expected)")
-    if bits & ERROR_NAN:
-        msgs.append("a NaN or infinite value appeared in positions, volumes or chemicals. "
-                    "Reduce dt or the force strengths (mobility * repulsion * dt well below 1)")
-    raise SimulationError("tissue simulation failed: " + "; ".join(msgs)
-                          + f" (error bits {bits})")
+    ERRORS.check(state.error, capacity=state.capacity)
 
 
 def advance_checked(params: TissueParams, state: TissueState, n_steps: int, *,
@@ -565,7 +551,7 @@ def advance_checked(params: TissueParams, state: TissueState, n_steps: int, *,
     """
     while True:
         out = advance(params, state, n_steps=int(n_steps))
-        bits = int(jax.device_get(out.error))
+        bits = host_bits(out.error)
         if bits & ERROR_CAPACITY and on_full == "grow" and 2 * state.capacity <= max_capacity:
             logger.warning("tissue capacity %d is full; growing it to %d slots and repeating "
                            "the last %d steps", state.capacity, 2 * state.capacity, n_steps)
