@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from greybox_processes.grn.kernel import DEFAULT_Q
 from greybox_processes.grn.network import GRNNetwork
 from greybox_processes.grn.steady_state import as_decay_vector
 
@@ -61,7 +62,7 @@ def sergio_steady_state(net: GRNNetwork, decay=0.8) -> np.ndarray:
     return out
 
 
-def sergio_simulate(net: GRNNetwork, cells_per_type, *, decay=0.8, q=1.0, dt=0.01,
+def sergio_simulate(net: GRNNetwork, cells_per_type, *, decay=0.8, q=DEFAULT_Q, dt=0.01,
                     seed=0) -> np.ndarray:
     """Run sergio-scSim's own simulation; returns ``(n_cells, n_genes)`` (cells by type)."""
     from SERGIO import sergio

@@ -22,7 +22,7 @@ import numpy as np
 from ..framework.base import GreyboxProcess, steps_per_interval
 from ..framework.ports import array_port
 from .datasets import available_datasets, dataset_path
-from .kernel import DEFAULT_K_DEG, DEFAULT_K_TRANS, GRNParams, check_errors, grn_sde
+from .kernel import DEFAULT_K_DEG, DEFAULT_K_TRANS, DEFAULT_Q, GRNParams, check_errors, grn_sde
 from .network import read_sergio
 
 __all__ = ["GRN", "load_network"]
@@ -64,7 +64,7 @@ class GRN(GreyboxProcess):
         "cells_per_type": {"_type": "integer", "_default": 10},
         "decay": {"_type": "float", "_default": 0.8},
         "noise": {"_type": "string", "_default": "dpd"},
-        "q": {"_type": "float", "_default": 1.0},
+        "q": {"_type": "float", "_default": DEFAULT_Q},
         "dt": {"_type": "float", "_default": 0.01},
         "k_trans": {"_type": "float", "_default": DEFAULT_K_TRANS},
         "k_deg": {"_type": "float", "_default": DEFAULT_K_DEG},

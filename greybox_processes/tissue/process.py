@@ -38,7 +38,11 @@ import numpy as np
 from ..framework.base import GreyboxProcess, steps_per_interval
 from ..errors import SimulationError
 from ..framework.ports import array_port
+from ..grn.kernel import DEFAULT_Q as DEFAULT_GRN_Q, GRNParams, grn_sde
+from ..grn.kernel import check_errors as check_grn_errors
+from ..grn.process import load_network
 from . import cycle as cyc
+from .fields import field_index
 from .kernel import TissueParams, advance, check_errors, make_tissue, place_cells
 
 __all__ = ["Tissue", "Fields", "tissue_params_from_config"]
@@ -271,7 +275,7 @@ class Tissue(_FieldPorts, GreyboxProcess):
         "exchange_on": {"_type": "boolean", "_default": True},
         "grn_network": {"_type": "string", "_default": ""},
         "grn_noise": {"_type": "string", "_default": "dpd"},
-        "grn_q": {"_type": "float", "_default": 1.0},
+        "grn_q": {"_type": "float", "_default": DEFAULT_GRN_Q},
         "grn_decay": {"_type": "float", "_default": 0.8},
         "grn_dt": {"_type": "float", "_default": 0.01},
         "secrete": {"_type": "list[string]", "_default": []},
@@ -361,8 +365,6 @@ class Tissue(_FieldPorts, GreyboxProcess):
         self.n_genes = 0
         if not cfg["grn_network"]:
             return
-        from ..grn.kernel import GRNParams, grn_sde
-        from ..grn.process import load_network
         net = load_network(cfg["grn_network"])
         if net.n_cell_types != cfg["n_types"]:
             raise ValueError(f"the GRN network {cfg['grn_network']!r} has {net.n_cell_types} "
@@ -497,7 +499,6 @@ class Tissue(_FieldPorts, GreyboxProcess):
 
     def rate_scale(self, position, fields, alive):
         """``[n, n_genes]`` production scale: sensed chemicals activate genes; 0 in free slots."""
-        from .fields import field_index
         cfg = self.config
         p = self.params
         scale = np.ones((self.n_cells, self.n_genes))
@@ -511,7 +512,6 @@ class Tissue(_FieldPorts, GreyboxProcess):
         return np.where(alive[:, None], scale, 0.0)
 
     def _grn_update(self, f64, alive, position, interval):
-        from ..grn.kernel import check_errors as grn_check
         cfg = self.config
         n = steps_per_interval(interval, cfg["grn_dt"], "tissue GRN (grn_dt)")
         mrna = np.where(alive[:, None], f64["mrna"], 0.0)
@@ -520,6 +520,6 @@ class Tissue(_FieldPorts, GreyboxProcess):
         current = self._grn_init(self._grn_key, mrna=mrna, protein=protein)
         advanced = self._grn_step(current, n,
                                   rate_scale=jnp.asarray(scale, current.mrna.dtype))
-        grn_check(advanced)
+        check_grn_errors(advanced)
         self._grn_key = advanced.key
         return np.asarray(advanced.mrna, np.float64), np.asarray(advanced.protein, np.float64)

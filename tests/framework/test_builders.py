@@ -13,6 +13,21 @@ def test_yaml_and_python_builder_agree(composites_dir, core):
     assert with_params["state"] == gb.composites.grn_cells(cells_per_type=4, noise="sp")["state"]
 
 
+def test_the_noise_amplitude_default_is_the_kernels_one(composites_dir, core):
+    """The builder, the YAML spec and the GRN process all default q to grn.kernel.DEFAULT_Q."""
+    import inspect
+
+    from greybox_processes.grn.kernel import DEFAULT_Q
+    from greybox_processes.grn.process import GRN
+    from greybox_processes.tissue.process import Tissue
+
+    built = gb.build_document(composites_dir / "grn_cells.yaml", core=core)
+    assert built["state"]["grn"]["config"]["q"] == DEFAULT_Q
+    assert inspect.signature(gb.composites.grn_cells).parameters["q"].default == DEFAULT_Q
+    assert GRN.config_schema["q"]["_default"] == DEFAULT_Q
+    assert Tissue.config_schema["grn_q"]["_default"] == DEFAULT_Q
+
+
 def test_ablation_by_override_and_by_keyword(composites_dir, core):
     """Switching the noise off (one override) leaves every cell at its steady state."""
     spec = composites_dir / "grn_cells.yaml"
