@@ -1,0 +1,468 @@
+"""Flux balance of a whole population in a shared medium, with far fewer LPs than cells.
+
+Every cell of a well-mixed batch culture solves the same flux balance LP; cells differ only in
+the uptake bounds of a few tracked exchanges (k of them, e.g. glucose and lactose), set by
+the shared medium (Michaelis-Menten, :mod:`.uptake`) and by each cell's own enzymes (lactose
+through its LacY count, :mod:`.lac`). Solving one LP per cell per step does not scale to
+thousands of cells on a genome-scale model. :func:`solve_population` gives each cell exactly
+what its own LP gives (to solver tolerance), from the LP's structure:
+
+1. **Identical rows.** Cells share the medium, so their bound rows repeat (the glucose bound
+   is the same for all; the lactose bound takes one value per LacY count). Each distinct row
+   is solved at most once (``numpy.unique``).
+2. **One bound varying: parametric in that bound.** The optimal growth ``g(b)`` as a function
+   of one uptake bound ``b`` (the others fixed) is the value function of an LP in its
+   right-hand side: concave and piecewise linear (and non-decreasing, since a larger bound
+   only relaxes the LP). Along the sorted distinct values of ``b`` we solve the LP at the
+   two ends ``a < c`` of an interval and read the slope ``s`` of ``g`` at ``a`` from the
+   LP's dual (the reduced cost of the exchange's uptake variable). By concavity the tangent
+   bounds ``g`` from above and the chord from below on ``[a, c]``::
+
+       g(a) + (x-a)(g(c)-g(a))/(c-a)  <=  g(x)  <=  g(a) + s (x-a)
+
+   If the tangent meets the chord at ``c`` (``g(a) + s (c-a) = g(c)``), both are the same
+   line, so ``g`` *is* that line on ``[a, c]`` and every interior value is exact by
+   interpolation; otherwise there is a breakpoint inside, and the interval is split at a
+   distinct value near the intersection of the tangents at ``a`` and ``c`` (where a single
+   breakpoint must lie), and each half is treated the same way. A typical population step
+   then costs a handful of LPs (two per linear piece the values span, plus one or two per
+   breakpoint), whatever the number of cells.
+3. **Several bounds varying** (e.g. glucose and lactose both differ between cells): rows are
+   grouped by every column but the one with the most distinct values, and step 2 runs along
+   that column within each group. If every group has one row this is one LP per distinct
+   row (step 1 only), which is still exact.
+
+**Which solution.** Growth is unique, but the fluxes at the optimum generally are not
+(alternative optima), so "the cell's LP solution" is made unique by lexicographic stages,
+each solved with the earlier optima held (to a relative ``1e-9``, as :mod:`.dfba` does):
+maximal growth; then (``min_uptake``) the least carbon uptake from the tracked exchanges
+(dfba.py's second objective); then (``unique_fluxes``) each tracked exchange's flux made as
+large as possible (least uptake) in turn. The tracked fluxes are then the optimal values of
+the last stages, which are unique, so the shared method and per-cell LPs can be compared to
+solver tolerance whatever vertex the solver picks. Each stage's value along the varying
+bound is again concave piecewise linear on an interval where the earlier stages are linear
+(its right-hand side moves along a line), and the same tangent test is applied stage by
+stage, with the slope from the duals of the bound and of the earlier stages' constraints.
+
+**Dual sign.** For a maximisation, GLPK (through optlang) reports a variable's ``dual`` as
+the derivative of the optimum with respect to the bound it sits at, and a constraint's
+``dual`` as the derivative with respect to its active bound. An uptake bound ``b`` is the
+upper bound of the exchange's *reverse* variable, so the slope is
+``reverse_variable.dual`` (>= 0: raising an upper bound cannot lower a maximum); cobra's
+``solution.reduced_costs[ex]`` is ``forward.dual - reverse.dual``, i.e. minus the slope.
+A slope the solver cannot give (NaN) only costs LPs: the interval is then split.
+
+Cells whose LP is infeasible (e.g. too little carbon for the non-growth ATP maintenance) are
+found by bisection (feasibility is monotone in an uptake bound) and either raise
+:class:`~.errors.InfeasibleError` (``on_infeasible='raise'``, the default) or get status -1
+(``'status'``): growth 0, fluxes NaN (there is no solution to report). Status 0 is a
+feasible optimum at zero growth, 1 growth, as in :data:`.dfba.STATUS`.
+
+Units: uptake bounds and fluxes in mmol/gDW/h (flux < 0 is uptake); growth in 1/h.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import InfeasibleError
+from .media import check_exchanges
+from .models import biomass_reaction
+
+__all__ = ["PopulationFBA", "solve_population", "solve_each_cell"]
+
+logger = logging.getLogger(__name__)
+
+#: Growth rates (1/h) at or below this are "not growing" (status 0), as in dfba.py.
+_TINY = 1e-12
+#: An earlier stage's optimum is held to within this relative amount in the later stages
+#: (exact equality can make the next LP numerically infeasible; dfba.py holds growth so too).
+_HOLD_RELATIVE = 1e-9
+
+
+@dataclass(frozen=True)
+class PopulationFBA:
+    """Per-cell optima of a population's flux balance LPs.
+
+    Attributes
+    ----------
+    exchanges : ids of the tracked exchanges (the columns of ``fluxes``).
+    growth : (n_cells,) optimal growth rate, 1/h (0 where infeasible).
+    fluxes : (n_cells, k) tracked exchange fluxes, mmol/gDW/h, < 0 uptake (NaN where
+        infeasible).
+    status : (n_cells,) 1 growing, 0 optimum at zero growth, -1 infeasible.
+    lp_count : number of LPs solved (every stage of every solved point counts).
+    points_solved : number of bound rows whose LPs were solved.
+    distinct_rows : number of distinct bound rows among the cells.
+    """
+
+    exchanges: tuple
+    growth: np.ndarray
+    fluxes: np.ndarray
+    status: np.ndarray
+    lp_count: int
+    points_solved: int
+    distinct_rows: int
+
+
+@dataclass
+class _Point:
+    """The lexicographic optimum at one bound row, with what the tangent test needs."""
+
+    values: np.ndarray       # (stages,) optimal value of each stage
+    fluxes: np.ndarray       # (k,) tracked exchange fluxes of the final stage's solution
+    bound_dual: np.ndarray   # (stages,) d(stage optimum)/d(varying uptake bound)
+    hold_dual: np.ndarray    # (stages, stages) d(stage s optimum)/d(held value of stage i<s)
+
+
+# -- input ----------------------------------------------------------------------------------
+def _validated_bounds(model, exchanges, uptake_bounds):
+    """(exchange ids, float array (n_cells, k)); raises ValueError/UnknownExchangeError."""
+    exchanges = tuple(str(e) for e in exchanges)
+    if not exchanges:
+        raise ValueError("give at least one tracked exchange (the columns of uptake_bounds)")
+    if len(set(exchanges)) != len(exchanges):
+        raise ValueError(f"tracked exchanges must be distinct, got {list(exchanges)}")
+    check_exchanges(model, exchanges, "tracked exchange")
+    for ex in exchanges:
+        stoichiometry = list(model.reactions.get_by_id(ex).metabolites.values())
+        if stoichiometry != [-1]:
+            # the uptake bound is the reverse variable's upper bound only for 'A_e <=>'
+            raise ValueError(f"exchange {ex!r} must consume one metabolite ('A_e <=>'), so that "
+                             f"uptake is its negative flux; it has coefficients {stoichiometry}")
+    bounds = np.asarray(uptake_bounds, dtype=float)
+    if bounds.ndim != 2 or bounds.shape[1] != len(exchanges):
+        raise ValueError(f"uptake_bounds must have shape (n_cells, {len(exchanges)}) for the "
+                         f"exchanges {list(exchanges)}, got {bounds.shape}")
+    if np.any(np.isnan(bounds)) or np.any(bounds < 0):
+        raise ValueError("uptake bounds must be >= 0 mmol/gDW/h (inf: keep the model's own "
+                         f"bound); got {int((bounds < 0).sum())} negative and "
+                         f"{int(np.isnan(bounds).sum())} NaN")
+    return exchanges, bounds
+
+
+def _carbon_weight(reaction) -> float:
+    """Carbon atoms of an exchange's metabolite (1 without carbon or formula), as dfba.py."""
+    metabolite = next(iter(reaction.metabolites))
+    return float(metabolite.elements.get("C", 0) or 1)
+
+
+def _stage_objectives(model, reactions, min_uptake, unique_fluxes):
+    """The lexicographic objectives (all maximised), as optlang expressions."""
+    stages = [biomass_reaction(model).flux_expression]
+    if min_uptake:
+        stages.append(-sum(_carbon_weight(r) * r.reverse_variable for r in reactions))
+    if unique_fluxes:
+        stages.extend(r.flux_expression for r in reactions)
+    return stages
+
+
+# -- one point: the lexicographic LPs -------------------------------------------------------
+def _dual(variable_or_constraint) -> float:
+    """The solver's dual value, NaN where the interface has none (then intervals are split)."""
+    try:
+        value = float(variable_or_constraint.dual)
+    except Exception:  # optlang interfaces without duals raise various types
+        return float("nan")
+    return value if math.isfinite(value) else float("nan")
+
+
+class _LexicographicLP:
+    """Solves the staged LP of one bound row on ``model`` (inside the caller's ``with model:``).
+
+    The constraints that hold earlier stages are added once and relaxed (lb None) between
+    points; everything else changes inside a ``with model:`` per point.
+    """
+
+    def __init__(self, model, exchanges, min_uptake, unique_fluxes):
+        self.model = model
+        self.reactions = [model.reactions.get_by_id(e) for e in exchanges]
+        self.objectives = _stage_objectives(model, self.reactions, min_uptake, unique_fluxes)
+        self.holds = [model.problem.Constraint(expr, lb=None, name=f"_population_hold_{i}")
+                      for i, expr in enumerate(self.objectives[:-1])]
+        model.add_cons_vars(self.holds)
+        self.flux_stages = len(self.objectives) - len(self.reactions) if unique_fluxes else None
+        self.lp_count = 0
+        self.points_solved = 0
+
+    def solve(self, row, vary=None) -> _Point | None:
+        """The optimum at bound row ``row`` (None: infeasible); duals of column ``vary``."""
+        model, n_stages = self.model, len(self.objectives)
+        values = np.empty(n_stages)
+        bound_dual = np.zeros(n_stages)
+        hold_dual = np.zeros((n_stages, n_stages))
+        self.points_solved += 1
+        try:
+            with model:
+                for reaction, bound in zip(self.reactions, row):
+                    if math.isfinite(bound):
+                        reaction.lower_bound = -float(bound)
+                for stage, expression in enumerate(self.objectives):
+                    model.objective = model.problem.Objective(expression, direction="max")
+                    model.slim_optimize()
+                    self.lp_count += 1
+                    status = model.solver.status
+                    if status != "optimal":
+                        if stage == 0 and status == "infeasible":
+                            return None
+                        raise InfeasibleError(
+                            f"population FBA ({model.id}): stage {stage} of the LP at uptake "
+                            f"bounds {dict(zip((r.id for r in self.reactions), row))} ended "
+                            f"with solver status {status!r}", status=status)
+                    values[stage] = model.solver.objective.value
+                    if vary is not None:
+                        # >= 0 / <= 0: the sign a dual of an upper / lower bound must have in a
+                        # maximisation (a fixed variable's dj mixes both bounds; see the module)
+                        bound_dual[stage] = max(_dual(self.reactions[vary].reverse_variable), 0.0)
+                        hold_dual[stage, :stage] = [min(_dual(h), 0.0)
+                                                    for h in self.holds[:stage]]
+                    if stage < n_stages - 1:
+                        self.holds[stage].lb = _held(values[stage])
+                fluxes = np.array([r.forward_variable.primal - r.reverse_variable.primal
+                                   for r in self.reactions])
+        finally:
+            for hold in self.holds:
+                hold.lb = None
+        if self.flux_stages is not None:  # the unique optimum, not the solver's vertex
+            fluxes = values[self.flux_stages:].copy()
+        return _Point(values, fluxes, bound_dual, hold_dual)
+
+
+def _held(value: float) -> float:
+    """The lower bound that holds a stage at its optimum ``value`` in later stages."""
+    return value - _HOLD_RELATIVE * (1.0 + abs(value))
+
+
+# -- the parametric method along one bound --------------------------------------------------
+def _linear_between(left: _Point, right: _Point, width: float, tol: float) -> bool:
+    """True when every stage's optimum is proven linear between the two points.
+
+    Stage by stage: the tangent at ``left`` (slope from the duals: the varying bound's, plus
+    each earlier stage's hold times that stage's slope, which is its chord once that stage
+    is proven linear) must meet the optimum at ``right``; by concavity of the stage's value
+    along the line the tangent is an upper bound and the chord a lower bound, so meeting at
+    ``right`` makes them one line (see the module docstring).
+    """
+    chords = (right.values - left.values) / width
+    for stage in range(len(left.values)):
+        slope = left.bound_dual[stage] + float(np.dot(left.hold_dual[stage, :stage],
+                                                      chords[:stage]))
+        if not math.isfinite(slope):
+            return False
+        predicted = left.values[stage] + slope * width
+        scale = 1.0 + abs(left.values[stage]) + abs(right.values[stage])
+        if abs(predicted - right.values[stage]) > tol * scale:
+            return False
+    return True
+
+
+def _interpolated(left: _Point, right: _Point, lam: float):
+    """(stage values, fluxes) at the fraction ``lam`` of the way from ``left`` to ``right``.
+
+    Why the fluxes are an optimum there: ``v = (1-lam) v_left + lam v_right`` satisfies the
+    mass balance and every fixed bound (both ends do and the feasible set is convex), and
+    its uptake is at most ``(1-lam) a + lam c = x``, the interpolated bound, so it is
+    feasible at ``x``; its growth is ``(1-lam) g(a) + lam g(c)``, which is ``g(x)`` because
+    ``g`` is linear on ``[a, c]``, so it is optimal at ``x`` (and likewise stage by stage for
+    the held stages). With ``unique_fluxes`` the fluxes are stage optima, themselves linear.
+    """
+    values = (1.0 - lam) * left.values + lam * right.values
+    fluxes = (1.0 - lam) * left.fluxes + lam * right.fluxes
+    return values, fluxes
+
+
+def _split_index(left: _Point, right: _Point, xs, i: int, j: int) -> int:
+    """An interior index of ``xs[i:j+1]`` at which to split an interval that is not linear.
+
+    A single breakpoint of the concave growth lies where the tangents at the two ends cross,
+    so the distinct value nearest that crossing is taken (both halves are then usually
+    linear); if the slopes give no crossing inside, the middle index.
+    """
+    a, c = xs[i], xs[j]
+    s_a, s_c = left.bound_dual[0], right.bound_dual[0]
+    if math.isfinite(s_a) and math.isfinite(s_c) and s_a - s_c > 0:
+        crossing = (right.values[0] - left.values[0] + s_a * a - s_c * c) / (s_a - s_c)
+        if a < crossing < c:
+            k = int(np.searchsorted(xs[i:j + 1], crossing)) + i
+            k = k if abs(xs[k] - crossing) <= abs(xs[k - 1] - crossing) else k - 1
+            return min(max(k, i + 1), j - 1)
+    return (i + j) // 2
+
+
+def _first_feasible(solve, n: int, points: dict) -> int:
+    """Index of the first feasible point of ``n`` sorted by one uptake bound (n: none).
+
+    Feasibility is monotone in an uptake bound (a larger bound only relaxes the LP), so
+    bisection finds the boundary with log2(n) LPs; solved points are kept in ``points``.
+    """
+    def feasible(index):
+        if index not in points:
+            points[index] = solve(index)
+        return points[index] is not None
+
+    if not feasible(n - 1):
+        return n
+    if feasible(0):
+        return 0
+    infeasible, good = 0, n - 1
+    while good - infeasible > 1:
+        middle = (infeasible + good) // 2
+        if feasible(middle):
+            good = middle
+        else:
+            infeasible = middle
+    return good
+
+
+def _solve_along(lp: _LexicographicLP, rows: np.ndarray, vary: int | None, tol: float):
+    """Optimum (values, fluxes) or None for each of ``rows`` (distinct, sorted by ``vary``)."""
+    n = len(rows)
+    results: list = [None] * n
+    if vary is None or n == 1:
+        for index, row in enumerate(rows):
+            point = lp.solve(row)
+            results[index] = None if point is None else (point.values, point.fluxes)
+        return results
+    xs = rows[:, vary]
+    finite = int(np.searchsorted(xs, np.inf))  # inf (the model's own bound) sorts last
+    for index in range(finite, n):
+        point = lp.solve(rows[index], vary)
+        results[index] = None if point is None else (point.values, point.fluxes)
+    if finite == 0:
+        return results
+    points: dict = {}
+    start = _first_feasible(lambda index: lp.solve(rows[index], vary), finite, points)
+    for index, point in points.items():
+        if point is not None:
+            results[index] = (point.values, point.fluxes)
+    intervals = [(start, finite - 1)] if start < finite - 1 else []
+    while intervals:
+        i, j = intervals.pop()
+        for end in (i, j):
+            if points.get(end) is None:
+                points[end] = lp.solve(rows[end], vary)
+                if points[end] is None:  # cannot happen above the feasibility boundary
+                    raise InfeasibleError(f"population FBA ({lp.model.id}): LP infeasible at "
+                                          f"a larger uptake bound than a feasible one; the "
+                                          "solver is inconsistent", status="infeasible")
+                results[end] = (points[end].values, points[end].fluxes)
+        if j - i <= 1:
+            continue
+        left, right = points[i], points[j]
+        if _linear_between(left, right, xs[j] - xs[i], tol):
+            for m in range(i + 1, j):
+                results[m] = _interpolated(left, right, (xs[m] - xs[i]) / (xs[j] - xs[i]))
+        else:
+            m = _split_index(left, right, xs, i, j)
+            intervals.extend([(i, m), (m, j)])
+    return results
+
+
+# -- grouping of distinct rows --------------------------------------------------------------
+def _varying_column(distinct: np.ndarray) -> int | None:
+    """The column with the most distinct values (None for a single row)."""
+    if len(distinct) < 2:
+        return None
+    counts = [len(np.unique(distinct[:, c])) for c in range(distinct.shape[1])]
+    return int(np.argmax(counts))
+
+
+def _groups(distinct: np.ndarray, vary: int | None) -> list:
+    """Indices of ``distinct`` grouped by every column but ``vary``, each sorted by ``vary``."""
+    if vary is None:
+        return [np.arange(len(distinct))]
+    others = np.delete(distinct, vary, axis=1)
+    _, label = np.unique(others, axis=0, return_inverse=True)
+    label = np.asarray(label).reshape(-1)
+    groups = []
+    for g in range(int(label.max()) + 1):
+        members = np.flatnonzero(label == g)
+        groups.append(members[np.argsort(distinct[members, vary], kind="stable")])
+    return groups
+
+
+# -- assembly -------------------------------------------------------------------------------
+def _assemble(exchanges, bounds, inverse, per_row, on_infeasible, lp, model_id):
+    """Per-cell arrays from the per-distinct-row results; the infeasible-row policy."""
+    n_cells, k = bounds.shape
+    infeasible_rows = np.array([r is None for r in per_row], dtype=bool)
+    infeasible_cells = np.flatnonzero(infeasible_rows[inverse]) if len(per_row) else []
+    if len(infeasible_cells) and on_infeasible == "raise":
+        first = [int(c) for c in infeasible_cells[:5]]
+        raise InfeasibleError(
+            f"population FBA ({model_id}): {len(infeasible_cells)} of {n_cells} cells have no "
+            f"feasible LP (cells {first}{'...' if len(infeasible_cells) > 5 else ''}, e.g. "
+            f"uptake bounds {dict(zip(exchanges, bounds[first[0]].tolist()))} mmol/gDW/h): the "
+            "medium cannot cover the non-growth maintenance. Fix: add a carbon source, or pass "
+            "on_infeasible='status' to record status -1", status="infeasible")
+    row_growth = np.array([0.0 if r is None else max(float(r[0][0]), 0.0) for r in per_row])
+    row_fluxes = np.array([np.full(k, np.nan) if r is None else r[1] for r in per_row])
+    row_status = np.where(infeasible_rows, -1.0, np.where(row_growth > _TINY, 1.0, 0.0))
+    return PopulationFBA(exchanges=exchanges, growth=row_growth[inverse],
+                         fluxes=row_fluxes.reshape(-1, k)[inverse], status=row_status[inverse],
+                         lp_count=lp.lp_count, points_solved=lp.points_solved,
+                         distinct_rows=len(per_row))
+
+
+def _check_policy(on_infeasible):
+    if on_infeasible not in ("raise", "status"):
+        raise ValueError(f"on_infeasible must be 'raise' or 'status', got {on_infeasible!r}")
+
+
+def solve_population(model, exchanges, uptake_bounds, *, min_uptake: bool = True,
+                     unique_fluxes: bool = True, on_infeasible: str = "raise",
+                     tol: float = 1e-9) -> PopulationFBA:
+    """Each cell's flux balance optimum, from few LPs (identical rows, parametric in a bound).
+
+    Parameters
+    ----------
+    model : cobra model, used inside ``with model:`` (left unchanged); its other bounds
+        (medium, maintenance, enzyme caps) are the same for all cells.
+    exchanges : the k tracked exchange ids (``'A_e <=>'``), the columns of ``uptake_bounds``.
+    uptake_bounds : (n_cells, k) maximal uptake per cell, mmol/gDW/h, >= 0 (``inf`` keeps
+        the model's own bound).
+    min_uptake : after growth, take the least carbon uptake from the tracked exchanges
+        (dfba.py's ``min_uptake``).
+    unique_fluxes : then make each tracked flux as large (least uptake) as possible in turn,
+        so the tracked fluxes are unique; without it, interior cells get the convex
+        combination of two optimal solutions (optimal, but one of possibly many).
+    on_infeasible : ``'raise'`` (:class:`InfeasibleError` naming the cells) or ``'status'``.
+    tol : relative tolerance of the tangent test; a looser one risks interpolation errors of
+        about ``tol`` (1/h, mmol/gDW/h), a tighter one only costs LPs.
+
+    Returns
+    -------
+    PopulationFBA : growth (1/h), tracked fluxes (mmol/gDW/h), status, LP counts.
+    """
+    _check_policy(on_infeasible)
+    exchanges, bounds = _validated_bounds(model, exchanges, uptake_bounds)
+    distinct, inverse = np.unique(bounds, axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).reshape(-1)
+    vary = _varying_column(distinct)
+    per_row: list = [None] * len(distinct)
+    with model:
+        lp = _LexicographicLP(model, exchanges, min_uptake, unique_fluxes)
+        for members in _groups(distinct, vary):
+            for member, result in zip(members, _solve_along(lp, distinct[members], vary, tol)):
+                per_row[member] = result
+    logger.debug("population FBA (%s): %d cells, %d distinct rows, %d points, %d LPs",
+                 model.id, len(bounds), len(distinct), lp.points_solved, lp.lp_count)
+    return _assemble(exchanges, bounds, inverse, per_row, on_infeasible, lp, model.id)
+
+
+def solve_each_cell(model, exchanges, uptake_bounds, *, min_uptake: bool = True,
+                    unique_fluxes: bool = True,
+                    on_infeasible: str = "raise") -> PopulationFBA:
+    """The reference: every cell's staged LP solved on its own (same LP as
+    :func:`solve_population`, one solve per cell; for tests and benchmarks)."""
+    _check_policy(on_infeasible)
+    exchanges, bounds = _validated_bounds(model, exchanges, uptake_bounds)
+    with model:
+        lp = _LexicographicLP(model, exchanges, min_uptake, unique_fluxes)
+        per_cell = [None if (p := lp.solve(row)) is None else (p.values, p.fluxes)
+                    for row in bounds]
+    return _assemble(exchanges, bounds, np.arange(len(bounds)), per_cell, on_infeasible, lp,
+                     model.id)
