@@ -25,6 +25,7 @@ _ELSEWHERE = {
     "tissue": "greybox_processes.tissue.composites",
     "tissue_2d": "greybox_processes.tissue.composites",
     "dephasing_population": "greybox_processes.tissue.composites",
+    "cell_cycle_population": "greybox_processes.cellcycle.composites",
 }
 
 

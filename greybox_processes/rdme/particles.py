@@ -1,7 +1,7 @@
 """The RDME kernel in particle form: the same Markov chain, cost per particle, not per site.
 
 A dilute lattice (B1: 2000 particles in 32 768 sites) is mostly empty, and the
-dense kernel (:mod:`.kernel`) pays for every site and species in every axis
+dense kernel (:mod:`.lattice_form`) pays for every site and species in every axis
 sweep. This kernel stores the *particles* instead: for each slot a global site
 index ``replica * n_sites + site`` and a species (``-1``: a free slot), and runs
 the same split step of the same RDME:
@@ -15,7 +15,7 @@ the same split step of the same RDME:
   transition. One uniform per particle per axis sweep, exact, no fallback path.
 * **Reactions**: the slots are sorted by ``(site, species)``; the first
   particle of every occupied site gathers its site's counts and runs the dense
-  kernel's exact per-site SSA (:func:`.kernel.react_sites`, the very same code) for
+  kernel's exact per-site SSA (:func:`.ssa.react_sites`, the very same code) for
   ``tau``; the count changes are then applied by freeing the first particles of a
   consumed species at the site and placing products in free slots. Empty sites
   have zero propensity in a model without zero-order reactions, so skipping them
@@ -26,24 +26,27 @@ Cost per step: a sort of the slots plus ``O(slots)`` work, independent of the
 lattice size. Particle counts are conserved exactly by diffusion (no particle is
 created or lost by a hop). There is no per-site storage limit; the slot
 *capacity* is the limit instead: a step that needs more slots than there are
-sets ``ERROR_CAPACITY`` and :func:`.kernel.check_errors` raises on the host.
+sets ``ERROR_CAPACITY`` and :func:`.core.check_errors` raises on the host.
 """
 from __future__ import annotations
 
 import dataclasses
 import functools
 import math
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from ..jax_common import register_pytree
+from .core import (ERROR_CAPACITY, ERRORS, RDMEKernel, StepPlan, check_stability,
+                   check_tau_and_splitting, count_regions, hop_probabilities, raw_key,
+                   record_plan, replica_counts)
 from .geometry import Lattice
-from .kernel import (ERROR_CAPACITY, SPLITTINGS, RDMEKernel, StepPlan, check_stability,
-                     count_regions, hop_probabilities, raw_key, react_sites, record_plan,
-                     replica_counts)
 from .model import CompiledModel, RDMEModel
 from .rng import step_seeds, uniforms
+from .ssa import react_sites
 
 __all__ = ["ParticleState", "rdme_particles", "ERROR_CAPACITY",
            "supports_particles"]
@@ -78,9 +81,7 @@ class ParticleState:
         return _to_counts(self.site, self.species, self.layout)
 
 
-jax.tree_util.register_dataclass(ParticleState,
-                                 data_fields=["site", "species", "key", "error", "steps"],
-                                 meta_fields=["layout"])
+register_pytree(ParticleState, static=("layout",))
 
 
 @functools.partial(jax.jit, static_argnames=("layout",))
@@ -118,10 +119,7 @@ def rdme_particles(model: RDMEModel | CompiledModel, lattice: Lattice, *, tau: f
     """
     if gather not in ("auto", "dense", "sorted"):
         raise ValueError(f"gather must be 'auto', 'dense' or 'sorted', got {gather!r}")
-    if splitting not in SPLITTINGS:
-        raise ValueError(f"splitting must be one of {SPLITTINGS}, got {splitting!r}")
-    if not (isinstance(tau, (int, float)) and math.isfinite(tau) and tau > 0):
-        raise ValueError(f"tau must be a positive number of seconds, got {tau!r}")
+    check_tau_and_splitting(tau, splitting)
     compiled = model.compile(lattice) if isinstance(model, RDMEModel) else model
     why = supports_particles(compiled)
     if why:
@@ -383,7 +381,7 @@ def _one_step(plan, types, site, species, key, fdt, n_rep, gather):
         elif any(any(r) for r in plan.rate):
             site, species, overflow = _react_particles(plan, types, site, species, seeds,
                                                        stream + (1 << 20), fdt, n_rep, gather)
-    return site, species, key, jnp.where(overflow, ERROR_CAPACITY, 0).astype(jnp.int32)
+    return site, species, key, ERRORS.flag("capacity", overflow)
 
 
 def _observe(plan, types, site, species, n_rep):

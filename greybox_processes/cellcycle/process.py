@@ -1,0 +1,182 @@
+"""The CellCycle process: growth and a mechanistic adder in the per-cell stores of a population.
+
+A thin process-bigraph adapter of :mod:`greybox_processes.cellcycle.kernel`. It
+reads each cell's growth rate (``growth_rate``, 1/min, natural-log units, written
+by a metabolism process or held constant) and the ``alive`` mask, grows the
+``volume`` of the live cells exponentially over the interval, makes the division
+protein in proportion to the volume added (stochastic bursts) and raises a cell's
+``divide`` flag when its count reaches the threshold. The
+:class:`~greybox_processes.framework.population.Division` step, wired to the same
+stores, then divides the flagged cells.
+
+Division rules declared by the ports (see :mod:`greybox_processes.framework.division`):
+``volume`` is split between the daughters; ``division_protein`` is ``zero``, because
+the accumulated protein is used up in the division ring and septum (Si et al.
+2019 Curr Biol 29:1760), so each daughter accumulates afresh from birth; and
+``growth_rate`` is copied (an intensive property of the mother's physiology).
+
+Example (YAML; see ``composites/cell_cycle_population.yaml``)::
+
+    cycle:
+      _type: process
+      address: local:CellCycle
+      config: {capacity: 256, initial_cells: 1, initial_growth_rate: 0.0231, seed: 1}
+      interval: 1.0
+      inputs:  {volume: [cells, volume], division_protein: [cells, division_protein],
+                growth_rate: [cells, growth_rate], alive: [cells, alive],
+                divide: [cells, divide]}
+      outputs: {volume: [cells, volume], division_protein: [cells, division_protein],
+                divide: [cells, divide]}
+
+The random key lives in the instance and advances with each update, so two
+instances with the same ``seed`` (one per engine) give the same trajectory.
+"""
+from __future__ import annotations
+
+import logging
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..framework.base import GreyboxProcess
+from ..framework.ports import array_port
+from .kernel import (DEFAULT_MEAN_BURST_SIZE, DEFAULT_PRODUCTION_PER_VOLUME, DEFAULT_THRESHOLD,
+                     TYPICAL_ADDED_VOLUME_FL, CellCycleParams, check_errors, make_cell_cycle)
+
+__all__ = ["CellCycle", "DEFAULT_GROWTH_RATE"]
+
+logger = logging.getLogger(__name__)
+
+#: Growth rate used when nothing writes the growth_rate store, 1/min (natural-log units):
+#: ln 2 / 30 min, E. coli's doubling time in glucose minimal medium at 37 C is ~30-60 min
+#: (Schaechter, Maaloe & Kjeldgaard 1958 J Gen Microbiol 19:592; the fastest ~20 min in LB).
+DEFAULT_GROWTH_RATE = math.log(2.0) / 30.0
+
+
+class CellCycle(GreyboxProcess):
+    """Exponential growth and division by a mechanistic adder (division protein to a threshold), per cell."""
+
+    config_schema = {
+        # slots of every per-cell store (the cell axis)
+        "capacity": {"_type": "integer", "_default": 64},
+        # molecules of division protein that trigger division (whole number >= 1)
+        "threshold": {"_type": "float", "_default": DEFAULT_THRESHOLD},
+        # mean molecules made per fL of volume added (1/fL)
+        "production_per_volume": {"_type": "float", "_default": DEFAULT_PRODUCTION_PER_VOLUME},
+        # mean molecules per burst (0: one molecule at a time, Poisson)
+        "mean_burst_size": {"_type": "float", "_default": DEFAULT_MEAN_BURST_SIZE},
+        # live cells at the start (slots 0 .. initial_cells-1; give the Division the same)
+        "initial_cells": {"_type": "integer", "_default": 1},
+        # volume of the initial cells, fL (born with no division protein)
+        "initial_volume": {"_type": "float", "_default": TYPICAL_ADDED_VOLUME_FL},
+        # initial value of the growth_rate store, 1/min (natural-log units)
+        "initial_growth_rate": {"_type": "float", "_default": DEFAULT_GROWTH_RATE},
+        "seed": {"_type": "integer", "_default": 0},
+        "dtype": {"_type": "string", "_default": "float64"},
+    }
+
+    #: these fix the shape or dtype of the stores, so an intervention may not change them
+    fixed_config_keys = ("capacity", "dtype")
+
+    def initialize(self, config):
+        cfg = self.config
+        if cfg["dtype"] not in ("float64", "float32"):
+            raise ValueError(f"dtype must be 'float64' or 'float32', got {cfg['dtype']!r}")
+        capacity = cfg["capacity"]
+        if capacity < 1:
+            raise ValueError(f"capacity (slots per store) must be >= 1, got {capacity}")
+        if not 0 <= cfg["initial_cells"] <= capacity:
+            raise ValueError(f"initial_cells ({cfg['initial_cells']}) must lie in "
+                             f"[0, capacity={capacity}]; raise capacity")
+        if not (math.isfinite(cfg["initial_volume"]) and cfg["initial_volume"] > 0):
+            raise ValueError(f"initial_volume (fL) must be a positive number, got "
+                             f"{cfg['initial_volume']!r}; E. coli is ~1 fL at birth")
+        rate = cfg["initial_growth_rate"]
+        if not (math.isfinite(rate) and rate >= 0):
+            raise ValueError(f"initial_growth_rate (1/min, natural log) must be >= 0, got "
+                             f"{rate!r}; a doubling time T gives ln(2)/T")
+        self._x64 = cfg["dtype"] == "float64"
+        self._build()
+        self._key = jax.random.key_data(jax.random.key(cfg["seed"]))
+
+    def _build(self):
+        """Kernel parameters and functions from the current config (checks them)."""
+        cfg = self.config
+        with jax.enable_x64(self._x64):
+            self.params = CellCycleParams.create(
+                cfg["threshold"], cfg["production_per_volume"], cfg["mean_burst_size"],
+                dtype=jnp.float64 if self._x64 else jnp.float32)
+            self._init_fn, self._step_fn = make_cell_cycle(self.params)
+
+    def parameters_changed(self, keys):
+        """Rebuild the kernel from the new config; the stores and ``self._key`` carry on."""
+        fixed = sorted({str(k).split(".")[0] for k in keys} & set(self.fixed_config_keys))
+        if fixed:
+            raise ValueError(f"CellCycle config {fixed} fixes the stores' shape or dtype, so it "
+                             "cannot be intervened on")
+        self._build()
+
+    # ports -----------------------------------------------------------------------------
+    def _ports(self):
+        n = (self.config["capacity"],)
+        return {"volume": array_port(n, "fL", divide="split"),
+                "division_protein": array_port(n, divide="zero"),
+                "growth_rate": array_port(n, "1/min", divide="copy"),
+                "alive": array_port(n),
+                "divide": array_port(n)}
+
+    def inputs(self):
+        return self._ports()
+
+    def outputs(self):
+        ports = self._ports()
+        return {name: ports[name] for name in ("volume", "division_protein", "divide")}
+
+    def initial_state(self):
+        cfg = self.config
+        first = (np.arange(cfg["capacity"]) < cfg["initial_cells"]).astype(np.float64)
+        return {"volume": cfg["initial_volume"] * first,
+                "division_protein": np.zeros(cfg["capacity"]),
+                "growth_rate": np.full(cfg["capacity"], float(cfg["initial_growth_rate"])),
+                "divide": np.zeros(cfg["capacity"])}
+
+    def port_metadata(self):
+        cells = {"dims": ("cell",), "coords": {"cell": np.arange(self.config["capacity"])}}
+        return {
+            "volume": {**cells, "units": "fL", "long_name": "cell volume"},
+            "division_protein": {**cells, "units": "",
+                                 "long_name": "division-protein molecules made since birth"},
+            "growth_rate": {**cells, "units": "1/min",
+                            "long_name": "specific growth rate (natural log)"},
+            "alive": {**cells, "units": "", "long_name": "1 where a slot holds a live cell"},
+            "divide": {**cells, "units": "", "long_name": "1 where a cell divides at this step"},
+        }
+
+    # update ----------------------------------------------------------------------------
+    def _read(self, state, name):
+        value = np.asarray(state[name], dtype=np.float64)
+        capacity = self.config["capacity"]
+        if value.shape != (capacity,):
+            raise ValueError(f"store {name!r} has shape {value.shape}; CellCycle expects "
+                             f"({capacity},), one value per cell slot")
+        return value
+
+    def update(self, state, interval):
+        volume, protein, divide, growth_rate, alive = (
+            self._read(state, name)
+            for name in ("volume", "division_protein", "divide", "growth_rate", "alive"))
+        with jax.enable_x64(self._x64):
+            current = self._init_fn(self._key, volume, protein, divide)
+            # growth is exact over a step, and the growth rate is constant over the interval
+            advanced = self._step_fn(current, growth_rate, alive > 0.5, float(interval))
+            check_errors(advanced)
+            new = {"volume": np.asarray(advanced.volume, dtype=np.float64),
+                   "division_protein": np.asarray(advanced.protein, dtype=np.float64),
+                   "divide": np.asarray(advanced.divide, dtype=np.float64)}
+        self._key = advanced.key
+        logger.debug("CellCycle: %d of %d live cells flagged to divide",
+                     int(new["divide"][alive > 0.5].sum()), int((alive > 0.5).sum()))
+        old = {"volume": volume, "division_protein": protein, "divide": divide}
+        return {name: new[name] - old[name] for name in new}
