@@ -20,7 +20,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import SpecError
+from .division import vivarium_divider
 from .document import is_edge_node
+from .ports import port_divide
 from .registry import resolve_process_class
 
 __all__ = ["to_vivarium", "vivarium_engine", "updater_for"]
@@ -72,6 +74,9 @@ def to_vivarium(process_class):
         for port in {**inputs, **outputs}:
             schema = outputs.get(port, inputs.get(port))
             entry = {"_updater": updater_for(schema), "_emit": True}
+            divider = vivarium_divider(port_divide(schema))
+            if divider:  # a per-cell store: vivarium-core learns its partition rule too
+                entry["_divider"] = divider
             # only a process's own initial state is a default: a made-up default (zeros)
             # for a port it merely reads would overwrite another process's initial value
             if port in initial:
