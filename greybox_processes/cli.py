@@ -46,20 +46,40 @@ def _fail(error: Exception, code: int = 2):
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
+# Python's words for the special floats (YAML 1.1 only knows .inf and .nan)
+_SPECIAL = re.compile(r"[+-]?(inf|infinity|nan)", re.IGNORECASE)
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def _parse_value(pair: str, raw: str):
     """A --set value: a number if it looks like one, else YAML (lists, booleans, strings)."""
     text = raw.strip()
+    pair = _shorten(pair)
     if not text:
         return ""
-    if _NUMBER.fullmatch(text):
-        return int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
+    try:
+        if _NUMBER.fullmatch(text):
+            return int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
+        if _SPECIAL.fullmatch(text):
+            return float(text)
+    except (ValueError, OverflowError) as error:  # e.g. an int of more than 4300 digits
+        raise SpecError(f"--set {pair!r}: the number cannot be read ({error})",
+                        fix="give a number of ordinary size, e.g. 1e6") from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as error:
         reason = str(getattr(error, "problem", None) or error).strip()
-        raise SpecError(f"--set {pair!r}: the value {text!r} is not valid YAML ({reason})",
+        raise SpecError(f"--set {pair!r}: the value is not valid YAML ({reason})",
                         fix="close brackets and quotes, e.g. --set 'q=[1, 2]' or quote a string "
                             "as --set 'name=\"a: b\"'") from None
+    except Exception as error:  # PyYAML's constructors raise plain errors: 2020-13-45, !!int x
+        raise SpecError(f"--set {pair!r}: the value cannot be read "
+                        f"({type(error).__name__}: {error})",
+                        fix="quote it to pass it as a string (--set 'key=\"2020-13-45\"'), or "
+                            "give a number, a list [1, 2] or a word") from None
 
 
 def _parse_sets(pairs: List[str]) -> dict:
@@ -181,8 +201,11 @@ def run_command(
                           out=out, progress=progress, core=core, checkpoint=checkpoint,
                           checkpoint_every=checkpoint_every, resume=resume)
     except RunInterrupted as error:
-        typer.secho(f"interrupted at t={error.time:g}, {error.partial.sizes.get('time', 0)} time "
-                    f"points written to {out}", err=True)
+        if error.partial is None:  # stopped while the composite was being built
+            typer.secho(f"{error}; nothing written", err=True)
+        else:
+            typer.secho(f"interrupted at t={error.time:g}, {error.partial.sizes.get('time', 0)} "
+                        f"time points written to {out}", err=True)
         raise typer.Exit(130) from None
     except SimulationError as error:
         _fail(error, 1)

@@ -20,7 +20,7 @@ from typing import Any, Mapping
 import yaml
 from process_bigraph import CompositeSpec
 
-from ..errors import SpecError
+from ..errors import GreyboxError, SpecError
 from .document import check_document_shape, split_path
 from .interventions import with_interventions
 from .registry import default_core, resolve_process_class, suggest
@@ -55,11 +55,23 @@ def load_spec(path):
     if not raw.get("name"):
         raise SpecError("the spec has no 'name'", file=path, path=("name",),
                         fix="add `name: <a short name>` at the top level")
-    for key, decl in (raw.get("parameters") or {}).items():
+    parameters = raw.get("parameters") or {}
+    if not isinstance(parameters, dict):
+        raise SpecError(f"'parameters' must map each parameter name to its declaration, got "
+                        f"{type(parameters).__name__}", file=path, path=("parameters",),
+                        fix="write `parameters: {q: {type: float, default: 1.0}}`, or remove "
+                            "`parameters:`")
+    for key, decl in parameters.items():
         if not isinstance(decl, dict) or "default" not in decl:
             raise SpecError(f"parameter {key!r} must be a mapping with a 'default'", file=path,
                             path=("parameters", key),
                             fix=f"write `{key}: {{type: float, default: ...}}`")
+        kind = decl.get("type", "any")
+        if not (isinstance(kind, str) and kind.strip()):
+            raise SpecError(f"parameter {key!r} has type {kind!r}, which is not a type name",
+                            file=path, path=("parameters", key, "type"),
+                            fix="give a type name such as float, integer, string or boolean, "
+                                "or leave `type:` out")
     interventions = raw.pop("interventions", None) or {}
     if not isinstance(interventions, dict):
         raise SpecError("'interventions' must map a process path to a list of interventions",
@@ -70,7 +82,7 @@ def load_spec(path):
     try:
         spec = CompositeSpec.from_dict({k: v for k, v in raw.items()
                                         if k in CompositeSpec.__dataclass_fields__})
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, AttributeError) as error:
         raise SpecError(str(error), file=path, fix="see composites/grn_cells.yaml for the format"
                         ) from error
     unknown = sorted(set(raw) - set(CompositeSpec.__dataclass_fields__))
@@ -150,6 +162,25 @@ def _parameter_overrides(spec, params, overrides, *, file):
     return params, rest
 
 
+def _check_parameter_types(spec, core, *, file):
+    """Each declared parameter ``type`` is one the core can parse (else bigraph-schema raises a
+    bare ``Exception`` that does not say which parameter)."""
+    for name, decl in (spec.parameters or {}).items():
+        kind = decl.get("type") if isinstance(decl, Mapping) else None
+        if kind is None:
+            continue
+        try:
+            if not isinstance(kind, str):
+                raise TypeError(f"{type(kind).__name__} is not a type name")
+            core.access(kind)
+        except Exception as error:  # bigraph-schema raises bare Exception
+            reason = str(error).split("\n")[0]
+            raise SpecError(f"parameter {name!r} has type {kind!r}, which is not a known type "
+                            f"({reason})", file=file, path=("parameters", name, "type"),
+                            fix="use a type name such as float, integer, string or boolean, "
+                                "or leave `type:` out") from None
+
+
 def build_document(spec, *, params: Mapping[str, Any] | None = None,
                    overrides: Mapping[str, Any] | None = None,
                    interventions: Mapping[str, Any] | None = None, core=None,
@@ -184,11 +215,17 @@ def build_document(spec, *, params: Mapping[str, Any] | None = None,
                 file=file, path=("parameters",),
                 fix=f"declared parameters: {sorted(spec.parameters)}; to change any other value "
                     "use a dotted override such as grn.config.q=0.5")
+        _check_parameter_types(spec, core, file=file)
         try:
             document = spec.to_document(params, core=core, emit=False)
-        except (KeyError, TypeError, ValueError) as error:
-            raise SpecError(str(error).strip("'\""), file=file, path=("parameters",),
-                            fix="declare every ${name} under `parameters:` with a default, and "
+        except GreyboxError:
+            raise
+        except Exception as error:  # bigraph-schema raises bare Exception
+            # (an unparsable parameter type, a value its type cannot check, ...)
+            reason = str(error).strip("'\"").split("\n")[0] or type(error).__name__
+            raise SpecError(reason, file=file, path=("parameters",),
+                            fix="declare every ${name} under `parameters:` with a default, use "
+                                "type names such as float, integer, string or boolean, and "
                                 "give values of the declared type") from error
     else:
         check_document_shape(spec)

@@ -113,8 +113,9 @@ def _warn_long_intervals(document, instances, max_steps_warn: float):
         steps = _planned_steps(instance, interval)
         if steps is not None and steps > max_steps_warn:
             logger.warning("process %s plans %d kernel steps per interval %s (more than %d): "
-                           "each interval runs uninterrupted (Ctrl-C waits for it); shorten the "
-                           "interval or set a larger dt", "/".join(map(str, path)), steps,
+                           "a long run: check the time step (RDME advances in chunks, so Ctrl-C "
+                           "still stops it within about a second); shorten the interval or set a "
+                           "larger dt", "/".join(map(str, path)), steps,
                            interval, int(max_steps_warn))
 
 
@@ -276,31 +277,41 @@ def run(spec, time: float, *, engine: str = "pbg", params: Mapping[str, Any] | N
     _check_params_apply(spec, params)
     if not (isinstance(checkpoint_every, int) and checkpoint_every >= 1):
         raise ValueError(f"checkpoint_every must be a whole number >= 1, got {checkpoint_every!r}")
-    core = core if core is not None else default_core()
-    document = build_document(spec, params=params, overrides=overrides,
-                              interventions=interventions, core=core, validate=False)
-    source = getattr(spec, "source_file", None) or (str(spec) if not isinstance(spec, Mapping)
-                                                     and not hasattr(spec, "to_document") else None)
-    check_intervals(document, file=source)
-    tick = _tick(document)
-    reached = _check_time(time, tick)
-    instances = validate_document(document, core=core, file=source)
-    _warn_long_intervals(document, instances, max_steps_warn)
-    stores = _recorded_stores(document, instances)
-    runner = _run_pbg if engine == "pbg" else _run_vivarium
-    simulation, collect, advance = runner(document, core, time, stores, progress)
-    attrs = {"engine": engine, "spec": source or "<python>", "params": dict(params or {}),
-             "overrides": {k: v for k, v in (overrides or {}).items()}}
-    meta = {"engine": engine, "spec": attrs["spec"], "params": repr(sorted(attrs["params"].items())),
-            "overrides": repr(sorted(attrs["overrides"].items()))}
-    start = 0.0
-    if resume is not None:
-        start = load_checkpoint(resume, simulation, meta=meta)
-        _restart_emission(simulation, engine)
-        if time - start < tick * (1 - 1e-9):
-            raise ValueError(f"time {time} is the end time of a resumed run and must exceed the "
-                             f"checkpoint's time {start} by at least one interval {tick}")
-        reached = start + _check_time(time - start, tick)
+    try:  # a signal while building or compiling: nothing was emitted yet
+        core = core if core is not None else default_core()
+        document = build_document(spec, params=params, overrides=overrides,
+                                  interventions=interventions, core=core, validate=False)
+        source = getattr(spec, "source_file", None) or (
+            str(spec) if not isinstance(spec, Mapping) and not hasattr(spec, "to_document")
+            else None)
+        check_intervals(document, file=source)
+        tick = _tick(document)
+        reached = _check_time(time, tick)
+        instances = validate_document(document, core=core, file=source)
+        _warn_long_intervals(document, instances, max_steps_warn)
+        stores = _recorded_stores(document, instances)
+        runner = _run_pbg if engine == "pbg" else _run_vivarium
+        simulation, collect, advance = runner(document, core, time, stores, progress)
+        attrs = {"engine": engine, "spec": source or "<python>", "params": dict(params or {}),
+                 "overrides": {k: v for k, v in (overrides or {}).items()}}
+        meta = {"engine": engine, "spec": attrs["spec"],
+                "params": repr(sorted(attrs["params"].items())),
+                "overrides": repr(sorted(attrs["overrides"].items()))}
+        start = 0.0
+        if resume is not None:
+            start = load_checkpoint(resume, simulation, meta=meta)
+            _restart_emission(simulation, engine)
+            if time - start < tick * (1 - 1e-9):
+                raise ValueError(f"time {time} is the end time of a resumed run and must exceed the "
+                                 f"checkpoint's time {start} by at least one interval {tick}")
+            reached = start + _check_time(time - start, tick)
+    except KeyboardInterrupt as error:
+        name = "SIGTERM" if isinstance(error, _Terminated) else "SIGINT"
+        interrupted = RunInterrupted(f"interrupted ({name}) before the first interval, while "
+                                     "building the composite; nothing was emitted",
+                                     time=0.0, signal_name=name)
+        interrupted.partial = None
+        raise interrupted from error
     started = wallclock.perf_counter()
     bar = tqdm(total=reached - start, disable=not progress, desc=f"greybox [{engine}]", unit="t")
     try:

@@ -13,6 +13,7 @@ vivarium-core) produce the same trajectory.
 """
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -81,8 +82,12 @@ class GRN(GreyboxProcess):
             raise ValueError(f"dtype must be 'float64' or 'float32', got {cfg['dtype']!r}")
         if cfg["cells_per_type"] < 1:
             raise ValueError(f"cells_per_type must be >= 1, got {cfg['cells_per_type']}")
+        coop = cfg["shared_coop_state"]
+        if not (isinstance(coop, (int, float)) and math.isfinite(coop) and coop >= 0):
+            raise ValueError(f"shared_coop_state must be a finite number >= 0 (0: each gene's "
+                             f"own Hill coefficient), got {coop!r}")
         self.network = load_network(cfg["network"], cfg["interactions"], cfg["regulators"],
-                                    cfg["shared_coop_state"])
+                                    coop)
         net = self.network
         # check before allocating: several (cells x genes) float64 arrays live at once
         n_cells = net.n_cell_types * int(cfg["cells_per_type"])

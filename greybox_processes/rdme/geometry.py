@@ -24,6 +24,13 @@ __all__ = ["Lattice", "box", "sphere", "capsule", "from_masks", "add_shell", "ad
 MAX_REGIONS = 255
 
 
+#: Site edges (m) a lattice may have: below a picometre or above a metre the site volume
+#: (edge^3, converted to litres and molecules) under- or overflows floating point, and no
+#: reaction-diffusion master equation is meant at either scale (molecules are ~nm).
+MIN_SPACING = 1e-12
+MAX_SPACING = 1.0
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class Lattice:
     """A lattice of cubic sites.
@@ -53,8 +60,9 @@ class Lattice:
         if len(self.regions) > MAX_REGIONS or len(set(self.regions)) != len(self.regions):
             raise ValueError(f"regions must be at most {MAX_REGIONS} distinct names, "
                              f"got {list(self.regions)}")
-        if not (np.isfinite(self.spacing) and self.spacing > 0):
-            raise ValueError(f"spacing must be a positive length in metres, got {self.spacing!r}")
+        if not (MIN_SPACING <= self.spacing <= MAX_SPACING):
+            raise ValueError(f"spacing must be a site edge in [{MIN_SPACING:g}, {MAX_SPACING:g}] "
+                             f"metres, got {self.spacing!r}; check the units")
         periodic = self.periodic
         if isinstance(periodic, (bool, np.bool_)):
             periodic = (bool(periodic),) * types.ndim

@@ -236,7 +236,8 @@ class RDMEModel:
                         raise ValueError(f"initial count of {name!r} in unknown region {r!r}."
                                          f"{_close(r, regions)}")
             for c in counts:
-                if int(c) != c or c < 0:
+                # finite first: int(nan) or int(inf) would raise before saying what is wrong
+                if not np.isfinite(float(c)) or int(c) != c or c < 0:
                     raise ValueError(f"initial count of {name!r} must be a whole number >= 0, "
                                      f"got {c!r}")
 

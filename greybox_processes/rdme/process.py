@@ -91,9 +91,10 @@ def lattice_from_dict(spec: Mapping[str, Any]) -> geo.Lattice:
                 raise ValueError("geometry needs 'spacing' (site edge, m) or 'extent' "
                                  "(lattice edge along x, m)")
             spacing = float(extent) / shape[0]
-        if not (math.isfinite(float(spacing)) and float(spacing) > 0):
-            raise ValueError(f"geometry {kind!r}: the site edge must be a positive length in m "
-                             f"('spacing', or 'extent' / shape[0]), got {spacing}")
+        if not (geo.MIN_SPACING <= float(spacing) <= geo.MAX_SPACING):
+            raise ValueError(f"geometry {kind!r}: the site edge must be a length in "
+                             f"[{geo.MIN_SPACING:g}, {geo.MAX_SPACING:g}] m ('spacing', or "
+                             f"'extent' / shape[0]), got {spacing}; check the units (metres)")
     periodic = spec.pop("periodic", kind == "box")
     try:
         if kind == "box":

@@ -28,6 +28,8 @@ class Interrupter(GreyboxProcess):
 
     def initialize(self, config):
         self.time = 0.0
+        if config["how"] == "build":  # Ctrl-C while the composite is being built
+            raise KeyboardInterrupt
 
     def inputs(self):
         return {"x": array_port((self.config["n"],), "mM")}
@@ -73,6 +75,13 @@ def test_ctrl_c_keeps_what_was_emitted(icore, tmp_path, engine):
     assert gb.read_zarr(out).sizes["time"] == 3
 
 
+@pytest.mark.parametrize("engine", ["pbg", "vivarium"])
+def test_ctrl_c_while_building_is_an_interrupt_not_a_traceback(icore, engine):
+    with pytest.raises(gb.framework.run.RunInterrupted, match="before the first interval") as info:
+        gb.run(_document(how="build"), 10.0, core=icore, engine=engine, progress=False)
+    assert info.value.partial is None and info.value.time == 0.0
+
+
 def test_sigterm_is_an_interrupt_only_inside_the_handler(icore):
     from greybox_processes.framework.run import RunInterrupted, sigterm_as_interrupt
 
@@ -82,6 +91,21 @@ def test_sigterm_is_an_interrupt_only_inside_the_handler(icore):
     assert info.value.signal_name == "SIGTERM"
     assert info.value.partial.sizes["time"] == 3
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_cli_interrupt_while_building_exits_130_writing_nothing(icore, tmp_path, monkeypatch):
+    import yaml
+
+    monkeypatch.setattr("greybox_processes.framework.spec.default_core", lambda: icore)
+    spec = tmp_path / "interrupt.yaml"
+    document = _document(how="build")
+    document["state"]["cell"]["x"] = [1.0, 2.0, 4.0]
+    spec.write_text(yaml.safe_dump({"name": "interrupt", **document}))
+    out = tmp_path / "run.zarr"
+    result = runner.invoke(app, ["run", str(spec), "--time", "10", "--out", str(out),
+                                 "--no-progress"])
+    assert result.exit_code == 130, result.output
+    assert "nothing written" in result.output and not out.exists()
 
 
 def test_cli_interrupt_exits_130_and_writes_the_zarr(icore, tmp_path, monkeypatch):
