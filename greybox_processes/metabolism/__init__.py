@@ -25,6 +25,7 @@ from .errors import (InfeasibleError, InvalidConcentrationError, MetabolismError
 from .expression import DEFAULT_KCAT, ExpressionLayer, KcatTable
 from .media import MEDIA, apply_medium
 from .models import BUNDLED, add_lactose_pathway, load_model
+from .population_process import PopulationMetabolism
 from .screen import essentiality_screen
 from .translation import couple_translation_to_trna
 from .scoring import cross_validated_f1, reference_essentiality, score_essentiality
@@ -32,6 +33,7 @@ from .uptake import DEFAULT_KINETICS, UptakeKinetics
 
 __all__ = [
     "DynamicFBA", "STATUS", "apply_knockouts", "DrugCell", "pair_isobole", "diauxie",
+    "PopulationMetabolism",
     "EnzymeSector", "proteome_shares",
     "DiauxicLag", "diauxic_lag",
     "reference_lags", "run_diauxie_lag", "InfeasibleError", "InvalidConcentrationError",
