@@ -1,0 +1,11 @@
+"""Stochastic lac operon per cell: Yildirim-Mackey kinetics as molecule counts.
+
+Kernel (:mod:`.kernel`): ``LacKinetics.create(...)``, ``make_lac_operon(kinetics) ->
+(init_fn, step_fn)``, :data:`SPECIES`, :data:`REACTIONS`, ``check_errors``.
+Process (:mod:`.process`): ``LacOperon``, on the ``cells/lac`` store of a population.
+"""
+from .kernel import (REACTIONS, REPORTED_SPECIES, SPECIES, LacKinetics, LacState, check_errors,
+                     concentrations_to_counts, make_lac_operon, molecules_per_mM)
+
+__all__ = ["REACTIONS", "REPORTED_SPECIES", "SPECIES", "LacKinetics", "LacState", "check_errors",
+           "concentrations_to_counts", "make_lac_operon", "molecules_per_mM"]
