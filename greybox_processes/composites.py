@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 __all__ = ["grn_cells", "diauxie", "glass_box_cell", "grey_box_cell", "mechanistic_only_cell",
            "black_box_cell", "rdme_bimolecular", "tissue", "tissue_2d", "dephasing_population",
-           "DEFAULT"]
+           "cell_cycle_population", "ecoli_population", "DEFAULT"]
 
 # Builders of other mechanisms live with their mechanism and are re-exported
 # here lazily, so that importing greybox does not import cobra, etc.
@@ -26,6 +26,7 @@ _ELSEWHERE = {
     "tissue_2d": "greybox_processes.tissue.composites",
     "dephasing_population": "greybox_processes.tissue.composites",
     "cell_cycle_population": "greybox_processes.cellcycle.composites",
+    "ecoli_population": "greybox_processes.ecoli.composites",
 }
 
 
