@@ -32,7 +32,7 @@ import greybox_processes.metabolism.expression as expression
 from greybox_processes.framework.run import run
 from greybox_processes.metabolism.composites import diauxie
 from greybox_processes.metabolism.lac import integrate_lac, lac_steady_state
-from greybox_processes.metabolism.lag import _time_at, diauxic_lag
+from greybox_processes.metabolism.lag import time_at, diauxic_lag
 
 HOURS = 8.5
 GLUCOSE_005_HOURS = 12.0
@@ -163,7 +163,7 @@ def delay_curve(experiment, reference, n=10):
     t_e, x_e = experiment.time.values, experiment["env.biomass"].values
     t_r, x_r = reference.time.values, reference["env.biomass"].values
     levels = np.geomspace(x_e[1] * 1.01, 0.95 * min(x_e[-1], x_r[-1]), n)
-    return [(_time_at(t_e, x_e, v) - _time_at(t_r, x_r, v)) * 60.0 for v in levels]
+    return [(time_at(t_e, x_e, v) - time_at(t_r, x_r, v)) * 60.0 for v in levels]
 
 
 def growth_rates(data):

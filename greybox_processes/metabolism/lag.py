@@ -13,7 +13,8 @@ from importlib import resources
 
 import numpy as np
 
-__all__ = ["DiauxicLag", "diauxic_lag", "growth_arrest", "reference_lags", "run_diauxie_lag"]
+__all__ = ["DiauxicLag", "diauxic_lag", "growth_arrest", "reference_lags", "run_diauxie_lag",
+           "time_at"]
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class DiauxicLag:
     arrest_min: float  #: time after glucose exhaustion with growth below 10% of its pre-shift value
 
 
-def _time_at(times, biomass, level):
+def time_at(times, biomass, level):
     """First time the (interpolated) biomass reaches ``level``."""
     biomass = np.asarray(biomass, dtype=float)
     above = np.nonzero(biomass >= level)[0]
@@ -75,8 +76,8 @@ def diauxic_lag(experiment, reference) -> DiauxicLag:
     x_shift = x_e[int(gone[0])]
     x_start = 0.9 * x_shift
     x_plateau = float(np.sqrt(x_shift * x_e[-1]))
-    d_start = _time_at(t_e, x_e, x_start) - _time_at(t_r, x_r, x_start)
-    d_plateau = _time_at(t_e, x_e, x_plateau) - _time_at(t_r, x_r, x_plateau)
+    d_start = time_at(t_e, x_e, x_start) - time_at(t_r, x_r, x_start)
+    d_plateau = time_at(t_e, x_e, x_plateau) - time_at(t_r, x_r, x_plateau)
     arrest = growth_arrest(t_e, glc, experiment["env.concentrations"].values[:, 1],
                            experiment["cell.growth_rate"].values)
     return DiauxicLag((d_plateau - d_start) * 60.0, d_start * 60.0, d_plateau * 60.0, arrest)
