@@ -51,6 +51,17 @@ class GreyboxMixin:
     #: Config keys that fix the shape of the stores; an intervention may not change them.
     fixed_config_keys: tuple = ()
 
+    def config_changed(self, keys) -> None:
+        """What :class:`~greybox_processes.framework.interventions.Intervened` calls after it
+        rewrote ``self.config`` at ``keys``: refuses a key of ``fixed_config_keys``, then
+        :meth:`parameters_changed`."""
+        fixed = sorted({str(k).split(".")[0] for k in keys} & set(self.fixed_config_keys))
+        if fixed:
+            raise ValueError(f"{type(self).__name__} config {fixed} sets the shape of its stores "
+                             "(or what it is built from), so it cannot change during a run; set "
+                             "it in the spec instead")
+        self.parameters_changed(keys)
+
     def parameters_changed(self, keys) -> None:
         """Called by :class:`~greybox_processes.framework.interventions.Intervened` after it
         rewrote ``self.config`` at ``keys`` (dotted targets).

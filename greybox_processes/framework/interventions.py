@@ -204,7 +204,9 @@ class Intervened(GreyboxProcess):
         for target in changed:
             set_path(self.inner.config, target, values[target])
             self.applied[target] = values[target]
-        if changed and hasattr(self.inner, "parameters_changed"):
+        if changed and hasattr(self.inner, "config_changed"):
+            self.inner.config_changed(changed)
+        elif changed and hasattr(self.inner, "parameters_changed"):  # not a greybox process
             self.inner.parameters_changed(changed)
         return changed
 

@@ -120,10 +120,6 @@ class GRN(GreyboxProcess):
 
     def parameters_changed(self, keys):
         """Rebuild the kernel from the new config; the stores and ``self._key`` carry on."""
-        fixed = sorted({str(k).split(".")[0] for k in keys} & set(self.fixed_config_keys))
-        if fixed:
-            raise ValueError(f"GRN config {fixed} changes the shape of the stores, so it cannot "
-                             "be intervened on")
         self._build()
 
     def inputs(self):

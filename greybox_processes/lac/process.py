@@ -114,10 +114,6 @@ class LacOperon(GreyboxProcess):
 
     def parameters_changed(self, keys):
         """Rebuild the kernel from the new config; the stores and ``self._key`` carry on."""
-        fixed = sorted({str(k).split(".")[0] for k in keys} & set(self.fixed_config_keys))
-        if fixed:
-            raise ValueError(f"LacOperon config {fixed} fixes the stores' shape or dtype, so it "
-                             "cannot be intervened on")
         self._build()
 
     # ports -----------------------------------------------------------------------------

@@ -276,10 +276,6 @@ class PopulationMetabolism(GreyboxProcess):
 
     def parameters_changed(self, keys):
         """Re-derive the kinetics and scale after an intervention (the model stays)."""
-        fixed = sorted({str(k).split(".")[0] for k in keys} & set(self.fixed_config_keys))
-        if fixed:
-            raise ValueError(f"PopulationMetabolism config {fixed} fixes the LP or the stores' "
-                             "shape, so it cannot be intervened on")
         self._check_choices(self.config)
         self._derive_parameters()
 

@@ -201,10 +201,6 @@ class RDME(GreyboxProcess):
         The counts on the lattice and the random key are kept, so a changed rate acts from
         the next update on exactly as if it had been in the model at that state.
         """
-        fixed = sorted({str(k).split(".")[0] for k in keys} & set(self.fixed_config_keys))
-        if fixed:
-            raise ValueError(f"RDME config {fixed} cannot change during a run: it sets the shape "
-                             "of the stores or the random stream; set it in the spec instead")
         model, lattice = load_model(self.config["model"] or B1_MODEL)
         compiled = model.compile(lattice)
         if (tuple(compiled.species) != tuple(self.compiled.species)

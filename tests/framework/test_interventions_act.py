@@ -82,3 +82,15 @@ def test_rdme_geometry_cannot_change_in_a_run():
 def test_rdme_lattice_without_sites_is_a_clear_error():
     with pytest.raises(Exception, match="at least|>= 1 site"):
         gb.run(rdme_bimolecular(size=0), 1.0)
+
+
+def test_config_changed_refuses_fixed_keys_before_the_process_rebuilds(core):
+    """One check for every process (GreyboxMixin.config_changed), the one Intervened calls."""
+    from greybox_processes.cellcycle.process import CellCycle
+
+    process = CellCycle({"capacity": 4}, core=core)
+    process.config["threshold"] = 30.0
+    process.config_changed(["threshold"])            # a rate: rebuilt, accepted
+    assert float(process.params.threshold) == 30.0
+    with pytest.raises(ValueError, match=r"CellCycle config \['capacity'\].*set it in the spec"):
+        process.config_changed(["capacity.0"])

@@ -357,7 +357,7 @@ def test_an_intervention_rederives_the_bounds_and_fixed_keys_refuse(population_c
     process.parameters_changed(["kcat_lacy"])
     assert process.cell_bounds(state, 1.0).bounds[0, 1] == pytest.approx(2 * before, rel=1e-12)
     with pytest.raises(ValueError, match="capacity"):
-        process.parameters_changed(["capacity"])
+        process.config_changed(["capacity"])
 
 
 # --- method: etfl, and iJO1366 -------------------------------------------------------------
