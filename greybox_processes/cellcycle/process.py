@@ -41,6 +41,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..framework.base import GreyboxProcess
+from ..framework.division import check_slots
 from ..framework.ports import array_port
 from .kernel import (DEFAULT_MEAN_BURST_SIZE, DEFAULT_PRODUCTION_PER_VOLUME, DEFAULT_THRESHOLD,
                      TYPICAL_ADDED_VOLUME_FL, CellCycleParams, check_errors, make_cell_cycle)
@@ -84,12 +85,7 @@ class CellCycle(GreyboxProcess):
         cfg = self.config
         if cfg["dtype"] not in ("float64", "float32"):
             raise ValueError(f"dtype must be 'float64' or 'float32', got {cfg['dtype']!r}")
-        capacity = cfg["capacity"]
-        if capacity < 1:
-            raise ValueError(f"capacity (slots per store) must be >= 1, got {capacity}")
-        if not 0 <= cfg["initial_cells"] <= capacity:
-            raise ValueError(f"initial_cells ({cfg['initial_cells']}) must lie in "
-                             f"[0, capacity={capacity}]; raise capacity")
+        check_slots(cfg["capacity"], cfg["initial_cells"])
         if not (math.isfinite(cfg["initial_volume"]) and cfg["initial_volume"] > 0):
             raise ValueError(f"initial_volume (fL) must be a positive number, got "
                              f"{cfg['initial_volume']!r}; E. coli is ~1 fL at birth")

@@ -37,6 +37,7 @@ from .document import resolve_wire
 from .ports import DIVISION_RULES, check_division_rule, port_divide
 
 __all__ = [
+    "check_slots",
     "DIVISION_RULES",
     "VIVARIUM_DIVIDERS",
     "CapacityError",
@@ -298,3 +299,16 @@ def resolve_division_rules(edges: dict, instances: dict, ports_on: dict, *, file
             rules[port] = declared[target][0]
         node["config"] = {**(node.get("config") or {}), "rules": rules}
         instance.config["rules"] = dict(rules)
+
+
+def check_slots(capacity, initial_cells, *, least_initial: int = 0) -> None:
+    """A population's ``capacity`` (slots per per-cell store) and its ``initial_cells``.
+
+    Every process of a population checks the two config values it shares with the
+    :class:`~greybox_processes.framework.population.Division` step here, with one message.
+    """
+    if capacity < 1:
+        raise ValueError(f"capacity (slots per per-cell store) must be >= 1, got {capacity}")
+    if not least_initial <= initial_cells <= capacity:
+        raise ValueError(f"initial_cells ({initial_cells}) must lie in [{least_initial}, "
+                         f"capacity={capacity}]; raise capacity")

@@ -36,7 +36,7 @@ import numpy as np
 
 from ..errors import SpecError
 from .base import GreyboxStep
-from .division import DIVISION_RULES, divide_cells
+from .division import DIVISION_RULES, check_slots, divide_cells
 from .ports import array_port, check_division_rule
 
 __all__ = ["Division", "CONTROL_PORTS"]
@@ -86,9 +86,7 @@ class Division(GreyboxStep):
 
     def initialize(self, config):
         cfg = self.config
-        capacity = cfg["capacity"]
-        if capacity < 1:
-            raise ValueError(f"capacity must be >= 1, got {capacity}")
+        check_slots(cfg["capacity"], cfg["initial_cells"])
         stores = list(cfg["stores"])
         if len(set(stores)) != len(stores) or not all(stores):
             raise ValueError(f"stores must be distinct non-empty names, got {stores}")
@@ -110,9 +108,6 @@ class Division(GreyboxStep):
                              f"got {cfg['ratio']}")
         if cfg["ratio_noise"] < 0:
             raise ValueError(f"ratio_noise must be >= 0, got {cfg['ratio_noise']}")
-        if not 0 <= cfg["initial_cells"] <= capacity:
-            raise ValueError(f"initial_cells ({cfg['initial_cells']}) must lie in "
-                             f"[0, capacity={capacity}]; raise capacity")
         # one generator for the life of the step; it only advances when cells divide, so
         # extra calls of the step (engines schedule steps differently) do not change it
         self._rng = np.random.default_rng(cfg["seed"])

@@ -36,6 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..framework.base import GreyboxProcess
+from ..framework.division import check_slots
 from ..framework.ports import array_port
 from .kernel import (DEFAULT_K_GLUCOSE, DEFAULT_LEAP_THRESHOLD, DEFAULT_MAX_EVENTS, DEFAULT_STEP,
                      SPECIES, LacKinetics, check_errors, make_lac_operon)
@@ -82,11 +83,7 @@ class LacOperon(GreyboxProcess):
         cfg = self.config
         if cfg["dtype"] not in ("float64", "float32"):
             raise ValueError(f"dtype must be 'float64' or 'float32', got {cfg['dtype']!r}")
-        if cfg["capacity"] < 1:
-            raise ValueError(f"capacity (slots per store) must be >= 1, got {cfg['capacity']}")
-        if not 0 <= cfg["initial_cells"] <= cfg["capacity"]:
-            raise ValueError(f"initial_cells ({cfg['initial_cells']}) must lie in "
-                             f"[0, capacity={cfg['capacity']}]; raise capacity")
+        check_slots(cfg["capacity"], cfg["initial_cells"])
         counts = list(cfg["initial_counts"])
         if counts and len(counts) not in (5, len(SPECIES)):
             raise ValueError(f"initial_counts must list 5 or {len(SPECIES)} counts in the order "

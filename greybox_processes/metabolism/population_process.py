@@ -90,6 +90,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..framework.base import GreyboxProcess
+from ..framework.division import check_slots
 from ..framework.ports import array_port
 from .composites import GLUCOSE_MW, LACTOSE_MW, percent_to_mM
 from .errors import InvalidConcentrationError
@@ -226,9 +227,8 @@ class PopulationMetabolism(GreyboxProcess):
     @staticmethod
     def _check_choices(cfg):
         """Config errors that need no model (ValueError; the validator makes a SpecError)."""
-        if cfg["capacity"] < 1:
-            raise ValueError(f"capacity (slots per per-cell store) must be >= 1, got "
-                             f"{cfg['capacity']}")
+        # at least one initial cell: the initial cells carry initial_biomass
+        check_slots(cfg["capacity"], cfg["initial_cells"], least_initial=1)
         if cfg["method"] not in METHODS:
             raise ValueError(f"method must be one of {list(METHODS)} ('etfl': protein from "
                              f"charged tRNAs, growth capped by ribosomes), got {cfg['method']!r}")
@@ -241,9 +241,6 @@ class PopulationMetabolism(GreyboxProcess):
             raise ValueError(f"lac_species must be distinct names including {_LACY!r} and "
                              f"{_LACZ!r} (the order of the lac store's species axis), got "
                              f"{species}")
-        if not 1 <= cfg["initial_cells"] <= cfg["capacity"]:
-            raise ValueError(f"initial_cells ({cfg['initial_cells']}) must lie in "
-                             f"[1, capacity={cfg['capacity']}]: they carry initial_biomass")
         for key in ("glucose_vmax", "glucose_km", "lactose_km", "kcat_lacy", "kcat_lacz"):
             if not (math.isfinite(cfg[key]) and cfg[key] >= 0):
                 raise ValueError(f"{key} must be a finite number >= 0 (0: the cited default), "
