@@ -26,7 +26,7 @@ import numpy as np
 
 from .errors import SimulationError
 
-__all__ = ["register_pytree", "raw_key", "host_bits", "ErrorFlag", "ErrorFlags"]
+__all__ = ["register_pytree", "raw_key", "host_bits", "ErrorFlag", "ErrorFlags", "float_dtype"]
 
 
 # ------------------------------------------------------------------------ pytrees
@@ -193,3 +193,10 @@ class ErrorFlags:
             return
         text = self.sep.join(self.messages(bits, **context))
         raise self.error(self.template.format(messages=text, bits=bits, **context))
+
+
+def float_dtype(name):
+    """The JAX float type a process's ``dtype`` config names ('float64' or 'float32')."""
+    if name not in ("float64", "float32"):
+        raise ValueError(f"dtype must be 'float64' or 'float32', got {name!r}")
+    return jnp.float64 if name == "float64" else jnp.float32

@@ -43,6 +43,7 @@ import numpy as np
 from ..framework.base import GreyboxProcess
 from ..framework.division import check_slots
 from ..framework.ports import array_port
+from ..jax_common import float_dtype
 from .kernel import (DEFAULT_MEAN_BURST_SIZE, DEFAULT_PRODUCTION_PER_VOLUME, DEFAULT_THRESHOLD,
                      TYPICAL_ADDED_VOLUME_FL, CellCycleParams, check_errors, make_cell_cycle)
 
@@ -83,8 +84,7 @@ class CellCycle(GreyboxProcess):
 
     def initialize(self, config):
         cfg = self.config
-        if cfg["dtype"] not in ("float64", "float32"):
-            raise ValueError(f"dtype must be 'float64' or 'float32', got {cfg['dtype']!r}")
+        float_dtype(cfg["dtype"])  # checks it (ValueError naming the choices)
         check_slots(cfg["capacity"], cfg["initial_cells"])
         if not (math.isfinite(cfg["initial_volume"]) and cfg["initial_volume"] > 0):
             raise ValueError(f"initial_volume (fL) must be a positive number, got "

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..framework.base import GreyboxProcess, steps_per_interval
 from ..framework.ports import array_port
+from ..jax_common import float_dtype
 from .datasets import available_datasets, dataset_path
 from .kernel import DEFAULT_K_DEG, DEFAULT_K_TRANS, DEFAULT_Q, GRNParams, check_errors, grn_sde
 from .network import read_sergio
@@ -78,8 +79,7 @@ class GRN(GreyboxProcess):
 
     def initialize(self, config):
         cfg = self.config
-        if cfg["dtype"] not in ("float64", "float32"):
-            raise ValueError(f"dtype must be 'float64' or 'float32', got {cfg['dtype']!r}")
+        float_dtype(cfg["dtype"])  # checks it (ValueError naming the choices)
         if cfg["cells_per_type"] < 1:
             raise ValueError(f"cells_per_type must be >= 1, got {cfg['cells_per_type']}")
         coop = cfg["shared_coop_state"]

@@ -38,6 +38,7 @@ import numpy as np
 from ..framework.base import GreyboxProcess
 from ..framework.division import check_slots
 from ..framework.ports import array_port
+from ..jax_common import float_dtype
 from .kernel import (DEFAULT_K_GLUCOSE, DEFAULT_LEAP_THRESHOLD, DEFAULT_MAX_EVENTS, DEFAULT_STEP,
                      SPECIES, LacKinetics, check_errors, make_lac_operon)
 
@@ -81,8 +82,7 @@ class LacOperon(GreyboxProcess):
 
     def initialize(self, config):
         cfg = self.config
-        if cfg["dtype"] not in ("float64", "float32"):
-            raise ValueError(f"dtype must be 'float64' or 'float32', got {cfg['dtype']!r}")
+        float_dtype(cfg["dtype"])  # checks it (ValueError naming the choices)
         check_slots(cfg["capacity"], cfg["initial_cells"])
         counts = list(cfg["initial_counts"])
         if counts and len(counts) not in (5, len(SPECIES)):

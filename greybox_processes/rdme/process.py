@@ -37,6 +37,7 @@ import numpy as np
 from ..errors import SimulationError
 from ..framework.base import GreyboxProcess, steps_per_interval
 from ..framework.ports import array_port
+from ..jax_common import float_dtype
 from . import geometry as geo
 from .kernel import METHODS, SPLITTINGS, check_errors, max_stable_tau, rdme
 from .model import RDMEModel, model_from_dict, parse_reaction
@@ -153,8 +154,7 @@ class RDME(GreyboxProcess):
         cfg = self.config
         if cfg["splitting"] not in SPLITTINGS:
             raise ValueError(f"splitting must be one of {SPLITTINGS}, got {cfg['splitting']!r}")
-        if cfg["dtype"] not in ("float64", "float32"):
-            raise ValueError(f"dtype must be 'float64' or 'float32', got {cfg['dtype']!r}")
+        float_dtype(cfg["dtype"])  # checks it (ValueError naming the choices)
         if cfg["n_replicas"] < 1:
             raise ValueError(f"n_replicas must be >= 1, got {cfg['n_replicas']}")
         if not 0 < cfg["hop_probability"] <= 0.5:

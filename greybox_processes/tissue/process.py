@@ -38,6 +38,7 @@ import numpy as np
 from ..framework.base import GreyboxProcess, steps_per_interval
 from ..errors import SimulationError
 from ..framework.ports import array_port
+from ..jax_common import float_dtype
 from ..grn.kernel import DEFAULT_Q as DEFAULT_GRN_Q, GRNParams, grn_sde
 from ..grn.kernel import check_errors as check_grn_errors
 from ..grn.process import load_network
@@ -92,12 +93,6 @@ def _per_chem(values, n_chem, name):
 
 def _per_type(values, n_types, name):
     return _broadcast(values, n_types, name, "cell type")
-
-
-def _check_dtype(name):
-    if name not in ("float64", "float32"):
-        raise ValueError(f"dtype must be 'float64' or 'float32', got {name!r}")
-    return jnp.float64 if name == "float64" else jnp.float32
 
 
 def tissue_params_from_config(cfg, *, cells=True, dtype=jnp.float64) -> TissueParams:
@@ -187,7 +182,7 @@ class Fields(_FieldPorts, GreyboxProcess):
 
     def initialize(self, config):
         cfg = self.config
-        self._dtype = _check_dtype(cfg["dtype"])
+        self._dtype = float_dtype(cfg["dtype"])
         self._x64 = cfg["dtype"] == "float64"
         if not cfg["chemicals"]:
             raise ValueError("Fields needs at least one chemical: set 'chemicals', e.g. ['A']")
@@ -287,7 +282,7 @@ class Tissue(_FieldPorts, GreyboxProcess):
 
     def initialize(self, config):
         cfg = self.config
-        self._dtype = _check_dtype(cfg["dtype"])
+        self._dtype = float_dtype(cfg["dtype"])
         self._x64 = cfg["dtype"] == "float64"
         if cfg["n_types"] < 1 or cfg["capacity_per_type"] < 1:
             raise ValueError("n_types and capacity_per_type must be >= 1")

@@ -93,32 +93,28 @@ def test_sigterm_is_an_interrupt_only_inside_the_handler(icore):
     assert signal.getsignal(signal.SIGTERM) is before
 
 
-def test_cli_interrupt_while_building_exits_130_writing_nothing(icore, tmp_path, monkeypatch):
+def _run_cli(icore, tmp_path, monkeypatch, **config):
+    """``greybox run`` on a YAML spec of the Interrupter document; returns (result, out)."""
     import yaml
 
     monkeypatch.setattr("greybox_processes.framework.spec.default_core", lambda: icore)
     spec = tmp_path / "interrupt.yaml"
-    document = _document(how="build")
+    document = _document(**config)
     document["state"]["cell"]["x"] = [1.0, 2.0, 4.0]
     spec.write_text(yaml.safe_dump({"name": "interrupt", **document}))
     out = tmp_path / "run.zarr"
-    result = runner.invoke(app, ["run", str(spec), "--time", "10", "--out", str(out),
-                                 "--no-progress"])
+    return runner.invoke(app, ["run", str(spec), "--time", "10", "--out", str(out),
+                               "--no-progress"]), out
+
+
+def test_cli_interrupt_while_building_exits_130_writing_nothing(icore, tmp_path, monkeypatch):
+    result, out = _run_cli(icore, tmp_path, monkeypatch, how="build")
     assert result.exit_code == 130, result.output
     assert "nothing written" in result.output and not out.exists()
 
 
 def test_cli_interrupt_exits_130_and_writes_the_zarr(icore, tmp_path, monkeypatch):
-    import yaml
-
-    monkeypatch.setattr("greybox_processes.framework.spec.default_core", lambda: icore)
-    spec = tmp_path / "interrupt.yaml"
-    document = _document()
-    document["state"]["cell"]["x"] = [1.0, 2.0, 4.0]
-    spec.write_text(yaml.safe_dump({"name": "interrupt", **document}))
-    out = tmp_path / "run.zarr"
-    result = runner.invoke(app, ["run", str(spec), "--time", "10", "--out", str(out),
-                                 "--no-progress"])
+    result, out = _run_cli(icore, tmp_path, monkeypatch)
     assert result.exit_code == 130, result.output
     assert f"interrupted at t=2, 3 time points written to {out}" in result.output
     assert gb.read_zarr(out).sizes["time"] == 3
