@@ -3,7 +3,9 @@
 Kernel (:mod:`.kernel`, built from :mod:`.forces`, :mod:`.cycle` and :mod:`.fields`):
 ``TissueParams.create(...)``, ``make_tissue(params) -> (init_fn, step_fn)``, ``advance``,
 ``advance_checked`` (grows a full capacity), ``check_errors``. Processes
-(:mod:`.process`): ``Tissue`` and ``Fields``. Composites (:mod:`.composites`):
+(:mod:`.process`): ``Tissue`` and ``Fields``; the ``Inheritance`` step (:mod:`.inheritance`)
+partitions other processes' per-cell stores (a ``PopulationGRN``'s expression) at the
+Tissue's divisions. Composites (:mod:`.composites`):
 ``tissue(dim=3|2)`` (``composites/tissue.yaml``, ``tissue_2d.yaml``),
 ``dephasing_population`` (``dephasing_population.yaml``, WCM-Hard tier 6) and
 ``fields_pulse``. Interventions are generic:

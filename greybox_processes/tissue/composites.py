@@ -1,9 +1,12 @@
 """Python builders of the tissue composites (the same documents as ``composites/tissue*.yaml``).
 
-* :func:`tissue`: cells of SERGIO DS1's 9 types in a box, each with its GRN
-  and proteins, moving, cycling, dividing and dying
-  (:class:`~greybox_processes.tissue.process.Tissue`), with
-  two chemicals: ``A`` (protein of gene 0, secreted) which activates the master
+* :func:`tissue`: cells of SERGIO DS1's 9 types in a box, moving, cycling,
+  dividing and dying (:class:`~greybox_processes.tissue.process.Tissue`), each with
+  its GRN and proteins (a separate process,
+  :class:`~greybox_processes.grn.population.PopulationGRN`, on the same per-cell
+  stores ``cells/*``; the :class:`~greybox_processes.tissue.inheritance.Inheritance`
+  step gives the Tissue's daughters their mother's expression), with two
+  chemicals: ``A`` (protein of gene 0, secreted) which activates the master
   regulator gene 17 of the cells that sense it, and ``B`` (protein of gene 2,
   secreted) which decays in the fields. ``dim=3`` is ``tissue.yaml``, ``dim=2``
   is ``tissue_2d.yaml``.
@@ -19,8 +22,11 @@ from typing import Any, Mapping
 
 __all__ = ["tissue", "tissue_2d", "dephasing_population", "fields_pulse", "CELL_STORES"]
 
+#: the Tissue's per-cell stores (besides ``protein`` when it secretes one)
 CELL_STORES = ("position", "force", "volume", "radius", "mass", "cell_type", "phase", "clock",
-               "chem")
+               "chem", "alive", "mother", "division_ratio", "local_conc")
+#: the expression stores of the GRN, partitioned at the Tissue's divisions by Inheritance
+EXPRESSION_STORES = ("mrna", "protein")
 
 
 def _wires(ports, store):
@@ -29,8 +35,14 @@ def _wires(ports, store):
 
 def tissue(*, dim: int = 3, cells_per_type: int = 8, initial_per_type: int = 2,
            interval: float = 1.0, seed: int = 0, noise: str = "dpd",
-           tissue_config: Mapping[str, Any] | None = None) -> dict:
+           tissue_config: Mapping[str, Any] | None = None,
+           grn_config: Mapping[str, Any] | None = None) -> dict:
     """A DS1 tissue with two secreted chemicals (``dim`` 3: a 24^3 box, 2: a 24^2 square).
+
+    Three nodes share the per-cell stores ``cells/*``: ``grn`` (PopulationGRN: the
+    expression of every live cell, sensing ``A``), ``tissue`` (Tissue: forces, cycle,
+    division, death, fields, exchange, secretion) and ``inheritance`` (a step giving
+    each daughter her mother's expression and clearing dead cells' rows).
 
     Parameters
     ----------
@@ -40,7 +52,7 @@ def tissue(*, dim: int = 3, cells_per_type: int = 8, initial_per_type: int = 2,
     interval : how often the processes exchange with the stores (both the same).
     noise : SERGIO noise of the GRNs ('sp', 'spd', 'dpd').
     seed : the random seed (a run is reproducible bit for bit).
-    tissue_config : extra or replacing config values.
+    tissue_config, grn_config : extra or replacing config values of the two processes.
     """
     if dim not in (2, 3):
         raise ValueError(f"dim must be 2 or 3, got {dim}")
@@ -55,20 +67,40 @@ def tissue(*, dim: int = 3, cells_per_type: int = 8, initial_per_type: int = 2,
         "t_interphase": [12.0], "t_interphase_sd": [1.0], "t_mitosis": [1.0],
         "t_mitosis_sd": [0.1], "growth_rate": [0.0578], "birth_volume": [1.0],
         "apoptosis_rate": [0.002, 0.002], "necrosis_rate": [0.0005, 0.0005],
-        "grn_network": "DS1", "grn_noise": noise, "grn_dt": 0.01,
-        "secrete": ["0:A", "2:B"], "sense": ["A:17"],
+        "n_genes": 100, "secrete": ["0:A", "2:B"],
     }
     config.update(tissue_config or {})
-    ports = CELL_STORES + ("mrna", "protein")
+    grn = {"network": "DS1", "cells_per_type": cells_per_type,
+           "initial_per_type": initial_per_type, "noise": noise, "dt": 0.01, "seed": seed,
+           "signals": ["A", "B"], "sense": ["A:17"]}
+    grn.update(grn_config or {})
+    tissue_ports = {**_wires(CELL_STORES + ("protein",), "cells"),
+                    "amount": ["fields", "amount"]}
+    grn_in = {**_wires(EXPRESSION_STORES + ("alive",), "cells"),
+              "signal": ["cells", "local_conc"]}
+    inherit_in = _wires(EXPRESSION_STORES + ("alive", "mother", "division_ratio"), "cells")
+    inherit_out = {**_wires(EXPRESSION_STORES + ("mother",), "cells"),
+                   "inherited": ["cells", "inherited"]}
     return {
         "state": {
             "cells": {},
             "fields": {},
+            "grn": {
+                "_type": "process", "address": "local:PopulationGRN", "config": grn,
+                "interval": interval, "inputs": grn_in,
+                "outputs": _wires(EXPRESSION_STORES, "cells"),
+            },
             "tissue": {
                 "_type": "process", "address": "local:Tissue", "config": config,
-                "interval": interval,
-                "inputs": {**_wires(ports, "cells"), "amount": ["fields", "amount"]},
-                "outputs": {**_wires(ports, "cells"), "amount": ["fields", "amount"]},
+                "interval": interval, "inputs": dict(tissue_ports),
+                "outputs": dict(tissue_ports),
+            },
+            "inheritance": {
+                "_type": "step", "address": "local:Inheritance",
+                "config": {"n_types": 9, "capacity_per_type": cells_per_type,
+                           "stores": list(EXPRESSION_STORES),
+                           "trailing_shape": {"mrna": [100], "protein": [100]}, "seed": seed},
+                "inputs": inherit_in, "outputs": inherit_out,
             },
         }
     }

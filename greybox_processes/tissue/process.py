@@ -10,19 +10,20 @@ the changes as deltas. Per-cell cycle parameters and the random key live in
 the instance (seeded by ``seed``), so two instances with one seed give one
 trajectory in either engine.
 
-Coupling with a GRN (``grn_network``, e.g. ``'DS1'``): each cell carries the
-SERGIO GRN + protein state of :mod:`greybox_processes.grn.kernel` in the
-``mrna``/``protein`` stores (the GRN process's stores and layout). Each update
-first advances every live cell's GRN over the interval (the GRN kernel's
-``step_fn`` with ``rate_scale``), then the tissue. One process runs both, in
-sequence, because a division must copy the mother's rows into a free slot and
-a death must clear them, which two processes adding deltas to one store in
-the same interval cannot do consistently. Free slots hold zeros and get
-``rate_scale = 0``, so they stay zero. ``secrete: ["g:A"]`` makes gene ``g``'s
-protein the cell's content of field chemical ``A`` (amount = protein x
-volume), so it leaks into the fields and back by exchange; ``sense: ["A:g"]``
-makes the field concentration of ``A`` at a cell scale the production of gene
-``g`` by ``1 + sense_gain * C^n/(sense_k^n + C^n)``.
+Sharing the cells with other processes (e.g. a GRN,
+:class:`~greybox_processes.grn.population.PopulationGRN`): besides its own stores
+the Tissue writes, per slot, ``alive`` (1 for a live cell: interphase or
+mitosis), ``mother`` (the mother's slot of a cell born in the last interval, else
+-1), ``division_ratio`` (at a mother's slot, her share of the volume at the
+division) and ``local_conc`` (the concentration of each chemical in the field the
+cell lies in; a GRN senses it). The Tissue divides cells inside its kernel and
+places daughters next to their mothers; the other processes' per-cell stores are
+partitioned for those divisions, by the rule their ports declare, by the
+:class:`~greybox_processes.tissue.inheritance.Inheritance` step wired after them.
+``secrete: ["g:A"]`` (with ``n_genes``, the width of the ``protein`` store) makes
+gene ``g``'s protein the cell's content of field chemical ``A`` (amount = protein x
+volume): each update starts the cell's ``A`` from its protein and returns the
+change exchange made as a change of that protein.
 
 ``Fields`` is the field part alone (diffusion and reactions on a grid).
 """
@@ -39,17 +40,11 @@ from ..framework.base import GreyboxProcess, steps_per_interval
 from ..errors import SimulationError
 from ..framework.ports import array_port
 from ..jax_common import float_dtype
-from ..grn.kernel import DEFAULT_Q as DEFAULT_GRN_Q, GRNParams, grn_sde
-from ..grn.kernel import check_errors as check_grn_errors
-from ..grn.process import load_network
 from . import cycle as cyc
 from .fields import field_index
 from .kernel import TissueParams, advance, check_errors, make_tissue, place_cells
 
 __all__ = ["Tissue", "Fields", "tissue_params_from_config"]
-
-_CELL_PORTS = ("position", "force", "volume", "radius", "mass", "cell_type", "phase", "clock",
-               "chem")
 
 _PER_TYPE = ("attraction", "repulsion", "drift", "random_force", "t_interphase",
              "t_interphase_sd", "t_mitosis", "t_mitosis_sd", "growth_rate", "growth_rate_sd",
@@ -268,16 +263,9 @@ class Tissue(_FieldPorts, GreyboxProcess):
         "cycle": {"_type": "boolean", "_default": True},
         "diffusion_on": {"_type": "boolean", "_default": True},
         "exchange_on": {"_type": "boolean", "_default": True},
-        "grn_network": {"_type": "string", "_default": ""},
-        "grn_noise": {"_type": "string", "_default": "dpd"},
-        "grn_q": {"_type": "float", "_default": DEFAULT_GRN_Q},
-        "grn_decay": {"_type": "float", "_default": 0.8},
-        "grn_dt": {"_type": "float", "_default": 0.01},
+        # genes of the per-cell `protein` store that `secrete` reads (0: no protein port)
+        "n_genes": {"_type": "integer", "_default": 0},
         "secrete": {"_type": "list[string]", "_default": []},
-        "sense": {"_type": "list[string]", "_default": []},
-        "sense_gain": {"_type": "float", "_default": 1.0},
-        "sense_k": {"_type": "float", "_default": 1.0},
-        "sense_hill": {"_type": "float", "_default": 2.0},
     }
 
     def initialize(self, config):
@@ -291,26 +279,19 @@ class Tissue(_FieldPorts, GreyboxProcess):
                              f"[0, capacity_per_type={cfg['capacity_per_type']}]: the capacity "
                              "is too small; increase capacity_per_type")
         chemicals = list(cfg["chemicals"])
-        self._setup_grn()
-        g = self.n_genes
+        self.n_genes = g = int(cfg["n_genes"])
+        if g < 0:
+            raise ValueError(f"n_genes must be >= 0, got {g}")
         self._secrete = [(int(a), chemicals.index(b) if b in chemicals else b)
                          for a, b in _pairs(cfg["secrete"], "gene index", "chemical")]
-        self._sense = [(chemicals.index(a) if a in chemicals else a, int(b))
-                       for a, b in _pairs(cfg["sense"], "chemical", "gene index")]
         for gene, chem in self._secrete:
             if isinstance(chem, str):
                 raise ValueError(f"secrete names unknown chemical {chem!r}; chemicals are "
                                  f"{chemicals}")
             if not 0 <= gene < g:
-                raise ValueError(f"secrete gene index {gene} is outside [0, n_genes={g}); "
-                                 "set grn_network to couple a GRN")
-        for chem, gene in self._sense:
-            if isinstance(chem, str):
-                raise ValueError(f"sense names unknown chemical {chem!r}; chemicals are "
-                                 f"{chemicals}")
-            if not 0 <= gene < g:
-                raise ValueError(f"sense gene index {gene} is outside [0, n_genes={g}); "
-                                 "set grn_network to couple a GRN")
+                raise ValueError(f"secrete gene index {gene} is outside [0, n_genes={g}); set "
+                                 "n_genes to the width of the cells' protein store (the GRN "
+                                 "network's number of genes, 100 for DS1)")
         with jax.enable_x64(self._x64):
             self.params = self._build_params()
             p = self.params
@@ -338,15 +319,8 @@ class Tissue(_FieldPorts, GreyboxProcess):
                 if n_chem else np.zeros(0)
             fields = np.broadcast_to(conc_f.reshape((n_chem,) + (1,) * p.dim)
                                      * p.field_volume, (n_chem,) + p.field_shape)
-            if g:
-                grn0 = self._grn_init(jax.random.key(cfg["seed"] + 1))
-                extra = jnp.concatenate([grn0.mrna, grn0.protein], axis=1)
-                extra = jnp.where(jnp.asarray(alive)[:, None], extra, 0.0)
-                self._grn_key = grn0.key
-            else:
-                extra = jnp.zeros((n, 0), self._dtype)
             state = init_fn(k_init, jnp.asarray(pos, self._dtype), cell_type, alive,
-                            fields=fields, synchronized=cfg["synchronized"], extra=extra)
+                            fields=fields, synchronized=cfg["synchronized"])
             chem = np.asarray(state.volume)[:, None] * conc_c[None, :]
             self._state = dataclasses.replace(state, chem=jnp.asarray(chem, self._dtype))
         self._params_snapshot = repr(sorted((k, repr(v)) for k, v in cfg.items()))
@@ -354,25 +328,6 @@ class Tissue(_FieldPorts, GreyboxProcess):
 
     def _build_params(self):
         return tissue_params_from_config(self.config, cells=True, dtype=self._dtype)
-
-    def _setup_grn(self):
-        cfg = self.config
-        self.n_genes = 0
-        if not cfg["grn_network"]:
-            return
-        net = load_network(cfg["grn_network"])
-        if net.n_cell_types != cfg["n_types"]:
-            raise ValueError(f"the GRN network {cfg['grn_network']!r} has {net.n_cell_types} "
-                             f"cell types but n_types is {cfg['n_types']}; set n_types to "
-                             f"{net.n_cell_types}")
-        self.network = net
-        self.n_genes = net.n_genes
-        types = np.repeat(np.arange(cfg["n_types"]), cfg["capacity_per_type"])
-        with jax.enable_x64(self._x64):
-            self.grn_params = GRNParams.from_network(net, types, decay=cfg["grn_decay"],
-                                                     q=cfg["grn_q"], dtype=self._dtype)
-            self._grn_init, self._grn_step = grn_sde(self.grn_params, noise=cfg["grn_noise"],
-                                                     dt=cfg["grn_dt"])
 
     # ports -----------------------------------------------------------------------
     def _cell_ports(self):
@@ -382,36 +337,50 @@ class Tissue(_FieldPorts, GreyboxProcess):
             "volume": array_port((n,)), "radius": array_port((n,)), "mass": array_port((n,)),
             "cell_type": array_port((n,)), "phase": array_port((n,)), "clock": array_port((n,)),
             "chem": array_port((n, self.params.n_chem)),
+            "alive": array_port((n,)), "mother": array_port((n,)),
+            "division_ratio": array_port((n,)),
+            "local_conc": array_port((n, self.params.n_chem)),
         }
+        if self.n_genes:
+            ports["protein"] = array_port((n, self.n_genes))
         return ports
 
-    def _gene_ports(self):
-        g = self.n_genes
-        if not g:
-            return {}
-        return {"mrna": array_port((self.n_cells, g)), "protein": array_port((self.n_cells, g))}
-
     def inputs(self):
-        return {**self._cell_ports(), "amount": self._field_ports()["amount"],
-                **self._gene_ports()}
+        return {**self._cell_ports(), "amount": self._field_ports()["amount"]}
 
     def outputs(self):
         return self.inputs()
 
     def _observables(self, s):
-        return {
+        """Host float64 arrays of every store the Tissue writes except ``protein``."""
+        p = self.params
+        out = {k: np.asarray(v, dtype=np.float64) for k, v in {
             "position": s.position, "force": s.force, "volume": s.volume, "radius": s.radius,
             "mass": s.mass, "cell_type": s.cell_type, "phase": s.phase, "clock": s.clock,
-            "chem": s.chem, "amount": s.fields,
-        }
+            "chem": s.chem, "amount": s.fields}.items()}
+        alive = np.asarray(cyc.is_alive(s.phase))
+        out["alive"] = alive.astype(np.float64)
+        parent = np.asarray(s.parent, dtype=np.int64)
+        born = np.flatnonzero(parent >= 0)
+        mothers = parent[born]
+        birth_volume = np.asarray(s.birth_volume, dtype=np.float64)
+        ratio = np.zeros(self.n_cells)
+        # birth volumes are the two volumes at the division (they do not change until the next)
+        ratio[mothers] = birth_volume[mothers] / (birth_volume[mothers] + birth_volume[born])
+        out["mother"] = parent.astype(np.float64)
+        out["division_ratio"] = ratio
+        local = np.zeros((self.n_cells, p.n_chem))
+        if p.n_chem:
+            with jax.enable_x64(self._x64):
+                fidx = np.asarray(field_index(s.position, p.field_spacing, p.field_shape))
+            flat = out["amount"].reshape(p.n_chem, -1) / p.field_volume
+            local = np.where(alive[:, None], flat[:, fidx].T, 0.0)
+        out["local_conc"] = local
+        return out
 
     def initial_state(self):
-        out = {k: np.asarray(v, dtype=np.float64).copy()
-               for k, v in self._observables(self._state).items()}
-        if self.n_genes:
-            ext = np.asarray(self._state.extra, dtype=np.float64)
-            out["mrna"], out["protein"] = ext[:, :self.n_genes].copy(), ext[:, self.n_genes:].copy()
-        return out
+        # own copies: host views of jax arrays are read-only, and the stores are added to
+        return {k: v.copy() for k, v in self._observables(self._state).items()}
 
     def port_metadata(self):
         cells = {"cell": np.arange(self.n_cells)}
@@ -420,7 +389,6 @@ class Tissue(_FieldPorts, GreyboxProcess):
                 "coords": {**cells, "axis": list("xyz"[:self.params.dim])}}
         chem = {"dims": ("cell", "chemical"),
                 "coords": {**cells, "chemical": np.asarray(self.config["chemicals"], dtype=str)}}
-        genes = {"dims": ("cell", "gene"), "coords": cells}
         meta = {
             "position": {**axes, "long_name": "cell centre"},
             "force": {**axes, "long_name": "effective force of the last step"},
@@ -430,19 +398,24 @@ class Tissue(_FieldPorts, GreyboxProcess):
             "phase": {**cell_meta, "long_name": "0 empty, 1 interphase, 2 mitosis, "
                                                 "3 apoptotic, 4 necrotic"},
             "chem": {**chem, "long_name": "amount of each chemical in each cell"},
+            "alive": {**cell_meta, "long_name": "1 where a slot holds a live cell"},
+            "mother": {**cell_meta, "long_name": "slot of the mother of a cell born in the last "
+                                                 "interval, else -1"},
+            "division_ratio": {**cell_meta, "long_name": "a mother's share of the volume at "
+                                                         "her division in the last interval"},
+            "local_conc": {**chem, "long_name": "concentration of each chemical in the field "
+                                                "the cell lies in"},
             "amount": self._field_metadata(),
         }
         if self.n_genes:
-            genes["coords"] = {**cells, "gene": np.asarray(self.network.gene_ids)}
-            meta["mrna"] = {**genes, "long_name": "mRNA concentration (SERGIO units)"}
-            meta["protein"] = {**genes, "long_name": "protein concentration"}
+            meta["protein"] = {"dims": ("cell", "gene"), "coords": cells,
+                               "long_name": "protein concentration"}
         return meta
 
     # update ----------------------------------------------------------------------
     def update(self, state, interval):
-        """GRN (if any) over the interval, then the tissue kernel over the interval."""
+        """The tissue kernel over the interval; secreted proteins in and out of ``chem``."""
         f64 = {k: np.asarray(state[k], dtype=np.float64) for k in state}
-        g = self.n_genes
         with jax.enable_x64(self._x64):
             params = self._current_params()
             dt = self._dtype
@@ -450,25 +423,18 @@ class Tissue(_FieldPorts, GreyboxProcess):
             alive = (phase == cyc.INTERPHASE) | (phase == cyc.MITOSIS)
             volume = f64["volume"]
             chem = f64["chem"].copy()
-            position = jnp.asarray(f64["position"], dt)
-            if g:
-                mrna, protein = self._grn_update(f64, alive, position, interval)
-                for gene, c in self._secrete:
-                    chem[:, c] = np.where(alive, protein[:, gene] * volume, 0.0)
-                extra = np.concatenate([mrna, protein], axis=1)
-            else:
-                extra = np.zeros((self.n_cells, 0))
+            for gene, c in self._secrete:
+                chem[:, c] = np.where(alive, f64["protein"][:, gene] * volume, 0.0)
             s = dataclasses.replace(
-                self._state, position=position,
+                self._state, position=jnp.asarray(f64["position"], dt),
                 force=jnp.asarray(f64["force"], dt), volume=jnp.asarray(volume, dt),
                 phase=jnp.asarray(phase), clock=jnp.asarray(f64["clock"], dt),
-                chem=jnp.asarray(chem, dt), fields=jnp.asarray(f64["amount"], dt),
-                extra=jnp.asarray(extra, dt))
+                chem=jnp.asarray(chem, dt), fields=jnp.asarray(f64["amount"], dt))
             s = dataclasses.replace(s, radius=cyc.radius_of(s.volume, params.dim),
                                     mass=params.density[s.cell_type] * s.volume)
             s = advance(params, s, n_steps=steps_per_interval(interval, self.config["dt"]))
             check_errors(s)
-            new = {k: np.asarray(v, dtype=np.float64) for k, v in self._observables(s).items()}
+            new = self._observables(s)
             bad = [k for k in ("position", "force") if not np.all(np.isfinite(new[k]))]
             if bad:  # the kernel's NaN bit does not cover the carried force
                 raise SimulationError(f"tissue {self.__class__.__name__}: non-finite {bad} after "
@@ -476,45 +442,20 @@ class Tissue(_FieldPorts, GreyboxProcess):
                                       "* repulsion * dt well below 1)")
         self._state = s
         deltas = {k: new[k] - f64[k] for k in new}
-        if g:
-            ext = np.asarray(s.extra, dtype=np.float64)
-            new_mrna, new_protein = ext[:, :g].copy(), ext[:, g:].copy()
-            ph = np.rint(new["phase"])
-            alive = (ph == cyc.INTERPHASE) | (ph == cyc.MITOSIS)
-            vol = np.where(new["volume"] > 0, new["volume"], 1.0)
-            for gene, c in self._secrete:
-                new_protein[:, gene] = np.where(alive, new["chem"][:, c] / vol,
-                                                new_protein[:, gene])
-            # slots without a live cell hold no GRN state (and the GRN keeps them at 0)
-            new_mrna[~alive] = 0.0
-            new_protein[~alive] = 0.0
-            deltas["mrna"] = new_mrna - f64["mrna"]
-            deltas["protein"] = new_protein - f64["protein"]
+        if self.n_genes:
+            deltas["protein"] = self._secreted_protein_change(f64, new)
         return deltas
 
-    def rate_scale(self, position, fields, alive):
-        """``[n, n_genes]`` production scale: sensed chemicals activate genes; 0 in free slots."""
-        cfg = self.config
-        p = self.params
-        scale = np.ones((self.n_cells, self.n_genes))
-        if self._sense:
-            fidx = np.asarray(field_index(position, p.field_spacing, p.field_shape))
-            flat = np.asarray(fields).reshape(p.n_chem, -1) / p.field_volume
-            k, n = cfg["sense_k"], cfg["sense_hill"]
-            for c, gene in self._sense:
-                conc = np.maximum(flat[c, fidx], 0.0)
-                scale[:, gene] *= 1.0 + cfg["sense_gain"] * conc ** n / (k ** n + conc ** n)
-        return np.where(alive[:, None], scale, 0.0)
+    def _secreted_protein_change(self, f64, new):
+        """Change of each secreted protein by exchange: the cell's content / volume, minus the start.
 
-    def _grn_update(self, f64, alive, position, interval):
-        cfg = self.config
-        n = steps_per_interval(interval, cfg["grn_dt"], "tissue GRN (grn_dt)")
-        mrna = np.where(alive[:, None], f64["mrna"], 0.0)
-        protein = np.where(alive[:, None], f64["protein"], 0.0)
-        scale = self.rate_scale(position, f64["amount"], alive)
-        current = self._grn_init(self._grn_key, mrna=mrna, protein=protein)
-        advanced = self._grn_step(current, n,
-                                  rate_scale=jnp.asarray(scale, current.mrna.dtype))
-        check_grn_errors(advanced)
-        self._grn_key = advanced.key
-        return np.asarray(advanced.mrna, np.float64), np.asarray(advanced.protein, np.float64)
+        Only for cells that lived through the interval; a daughter's rows come from her
+        mother (the Inheritance step) and a dead cell's are cleared there.
+        """
+        change = np.zeros_like(f64["protein"])
+        continuing = (new["alive"] > 0.5) & (new["mother"] < 0)
+        volume = np.where(new["volume"] > 0, new["volume"], 1.0)
+        for gene, c in self._secrete:
+            change[:, gene] = np.where(continuing,
+                                       new["chem"][:, c] / volume - f64["protein"][:, gene], 0.0)
+        return change

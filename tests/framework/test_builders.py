@@ -19,13 +19,13 @@ def test_the_noise_amplitude_default_is_the_kernels_one(composites_dir, core):
 
     from greybox_processes.grn.kernel import DEFAULT_Q
     from greybox_processes.grn.process import GRN
-    from greybox_processes.tissue.process import Tissue
+    from greybox_processes.grn.population import PopulationGRN
 
     built = gb.build_document(composites_dir / "grn_cells.yaml", core=core)
     assert built["state"]["grn"]["config"]["q"] == DEFAULT_Q
     assert inspect.signature(gb.composites.grn_cells).parameters["q"].default == DEFAULT_Q
     assert GRN.config_schema["q"]["_default"] == DEFAULT_Q
-    assert Tissue.config_schema["grn_q"]["_default"] == DEFAULT_Q
+    assert PopulationGRN.config_schema["q"]["_default"] == DEFAULT_Q
 
 
 def test_ablation_by_override_and_by_keyword(composites_dir, core):

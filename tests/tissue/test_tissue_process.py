@@ -59,13 +59,21 @@ def _doc(**config):
     ({"reactions": ["A + C -> B: 1.0"]}, "unknown chemical 'C'"),
     ({"initial_per_type": 5}, "capacity is too small"),
     ({"secrete": ["0:Z"]}, "unknown chemical 'Z'"),
-    ({"n_types": 3}, "has 9 cell types"),
+    ({"n_genes": 1}, "secrete gene index 2 is outside \\[0, n_genes=1\\); set n_genes"),
     ({"size_rule": "bigger"}, "size_rule must be one of"),
 ])
 def test_bad_tissue_config_is_a_clear_spec_error(core, config, message):
     with pytest.raises(SpecError, match=message) as info:
         gb.build_document(_doc(**config), core=core)
     assert info.value.path[:2] == ("tissue", "config")
+
+
+def test_tissue_and_grn_disagreeing_on_cell_types_is_a_spec_error_naming_the_store(core):
+    """The GRN (DS1: 9 cell types) and a Tissue of 3 types cannot share the cells' stores."""
+    with pytest.raises(SpecError, match=r"store 'cells/\w+': .* has shape \(18,.* has shape "
+                                        r"\(6,") as info:
+        gb.build_document(_doc(n_types=3), core=core)
+    assert info.value.path[:1] in (("tissue",), ("grn",))
 
 
 def test_fields_process_rejects_a_grid_that_does_not_cover_the_domain(core):
