@@ -6,8 +6,9 @@
     greybox certify SPEC [--quick] [--all] the WCM-Hard tiers (Algorithm 1)
     greybox train-grey-box                the grey-box controller and the black box
 
-Without SPEC, ``greybox run`` runs the embedded default composite
-(:data:`greybox_processes.composites.DEFAULT`) and writes its results and a plot.
+Without SPEC, ``greybox run`` runs the main job: the embedded default composite
+(:data:`greybox_processes.composites.DEFAULT`, the grey-box E. coli population) through the
+diauxic shift together with its IPTG reference, and writes both runs and a plot.
 """
 from __future__ import annotations
 
@@ -125,10 +126,20 @@ def _document_and_name(spec: Optional[Path], sets: dict, core):
 
     if spec is None:
         builder = composites.DEFAULT
-        accepted = set(inspect.signature(builder).parameters)
-        kwargs = {k: v for k, v in sets.items() if k in accepted}
-        overrides = {k: v for k, v in sets.items() if k not in accepted}
-        return builder(**kwargs), {}, overrides, builder.__name__
+        parameters = inspect.signature(builder).parameters
+        forwards = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+        # a builder that forwards **kwargs takes every plain name; dotted paths are overrides
+        kwargs = {k: v for k, v in sets.items() if k in parameters or (forwards and "." not in k)}
+        overrides = {k: v for k, v in sets.items() if k not in kwargs}
+        try:
+            document = builder(**kwargs)
+        except TypeError as error:
+            raise SpecError(f"--set: the embedded default {builder.__name__} does not take "
+                            f"{', '.join(sorted(kwargs))}: {error}",
+                            fix=f"see help(greybox_processes.composites.{builder.__name__}) "
+                                "for its parameters, or set a dotted path such as "
+                                "lac.config.seed=1") from None
+        return document, {}, overrides, builder.__name__
     loaded = load_spec(spec)
     params = {k: v for k, v in sets.items() if k in loaded.parameters}
     overrides = {k: v for k, v in sets.items() if k not in loaded.parameters}
@@ -161,8 +172,10 @@ def processes_command(
 @app.command("run")
 def run_command(
         spec: Optional[Path] = typer.Argument(None, help="composite spec (YAML); default: the "
-                                              "embedded grn_cells composite"),
-        time: float = typer.Option(20.0, "--time", "-t", help="simulated time to run"),
+                                              "embedded grey-box E. coli population"),
+        time: Optional[float] = typer.Option(None, "--time", "-t", help="simulated time to run, "
+                                             "in the composite's unit (default: 540 min for "
+                                             "the embedded default, 20 for a SPEC)"),
         set_: List[str] = typer.Option([], "--set", "-s", help="key=value: a spec parameter or a "
                                        "dotted path in the state (grn.config.q=0.5); repeatable"),
         out: Optional[Path] = typer.Option(None, "--out", "-o", help="zarr store for the results "
@@ -178,6 +191,11 @@ def run_command(
                                              "intervals"),
         resume: Optional[Path] = typer.Option(None, "--resume", help="continue from this "
                                               "checkpoint folder; --time is then the end time"),
+        iptg_reference: Optional[bool] = typer.Option(
+            None, "--iptg-reference/--no-iptg-reference",
+            help="also run the composite with its `iptg` parameter true (lac pre-induced, "
+                 "the reference of the diauxic lag) into <out>_iptg.zarr and plot both; "
+                 "default: on for the embedded default, off for a SPEC"),
 ):
     """Run a composite and write its trajectories (zarr) and a plot (PNG).
 
@@ -187,19 +205,35 @@ def run_command(
     """
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
     from .framework.run import RunInterrupted, run, sigterm_as_interrupt
+    from . import composites
     from .framework.spec import default_core
-    from .plotting import plot_run
 
+    if time is None:
+        time = composites.DEFAULT_TIME if spec is None else 20.0
+    if iptg_reference is None:
+        iptg_reference = spec is None and resume is None
+    reference = None
     try:
         core = default_core()
-        document, params, overrides, name = _document_and_name(spec, _parse_sets(set_), core)
+        sets = _parse_sets(set_)
+        document, params, overrides, name = _document_and_name(spec, sets, core)
         out = out or DEFAULT_OUT / f"{name}.zarr"
         _check_out(out)
+        if iptg_reference:
+            reference_out = out.with_name(f"{out.stem}_iptg.zarr")
+            _check_out(reference_out)
+            reference_spec = _iptg_variant(spec, sets, core)
         out.parent.mkdir(parents=True, exist_ok=True)
         with sigterm_as_interrupt():
             dataset = run(document, time, engine=engine, params=params, overrides=overrides,
                           out=out, progress=progress, core=core, checkpoint=checkpoint,
                           checkpoint_every=checkpoint_every, resume=resume)
+            if iptg_reference:
+                typer.echo(f"{name}: now the IPTG reference (lac pre-induced)")
+                document, params, overrides, _ = reference_spec
+                reference = run(document, time, engine=engine, params=params,
+                                overrides=overrides, out=reference_out, progress=progress,
+                                core=core)
     except RunInterrupted as error:
         if error.partial is None:  # stopped while the composite was being built
             typer.secho(f"{error}; nothing written", err=True)
@@ -212,10 +246,36 @@ def run_command(
     except (GreyboxError, ValueError) as error:
         _fail(error)
     plot = plot or out.with_suffix(".png")
-    plot_run(dataset, plot, title=f"{name} ({engine})")
+    _plot(dataset, reference, plot, title=f"{name} ({engine})")
     typer.echo(f"{name}: {dataset.sizes['time']} time points, variables "
                f"{', '.join(dataset.data_vars)}")
-    typer.echo(f"wrote {out} and {plot}  ({dataset.attrs.get('wall_time_s', 0.0):.2f} s wall)")
+    wall = dataset.attrs.get("wall_time_s", 0.0)
+    if reference is not None:
+        wall += reference.attrs.get("wall_time_s", 0.0)
+        out = f"{out}, {reference_out}"
+    typer.echo(f"wrote {out} and {plot}  ({wall:.2f} s wall)")
+
+
+def _iptg_variant(spec: Optional[Path], sets: dict, core):
+    """The run arguments of the composite with ``iptg`` true (the lac operon pre-induced)."""
+    sets = {**sets, "iptg": True}
+    document, params, overrides, name = _document_and_name(spec, sets, core)
+    if "iptg" in overrides:
+        raise SpecError(f"--iptg-reference: {spec} has no `iptg` parameter to pre-induce the lac "
+                        "operon with", fix="run it with --no-iptg-reference, or give the "
+                        "composite an `iptg` parameter wired to its lac process's config")
+    return document, params, overrides, name
+
+
+def _plot(dataset, reference, path: Path, *, title: str):
+    """The E. coli population figure for population runs, one panel per store otherwise."""
+    from .ecoli.plot import has_population_stores, plot_population
+    from .plotting import plot_run
+
+    if has_population_stores(dataset):
+        plot_population(dataset, reference, path, title=title)
+    else:
+        plot_run(dataset, path, title=title)
 
 
 @app.command("show")

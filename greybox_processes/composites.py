@@ -11,7 +11,8 @@ from typing import Any, Mapping
 
 __all__ = ["grn_cells", "diauxie", "glass_box_cell", "grey_box_cell", "mechanistic_only_cell",
            "black_box_cell", "rdme_bimolecular", "tissue", "tissue_2d", "dephasing_population",
-           "cell_cycle_population", "ecoli_population", "DEFAULT"]
+           "cell_cycle_population", "ecoli_population", "ecoli_glass_box", "ecoli_grey_box",
+           "ecoli_mechanistic_only", "ecoli_black_box", "DEFAULT", "DEFAULT_NAME", "DEFAULT_TIME"]
 
 # Builders of other mechanisms live with their mechanism and are re-exported
 # here lazily, so that importing greybox does not import cobra, etc.
@@ -27,10 +28,16 @@ _ELSEWHERE = {
     "dephasing_population": "greybox_processes.tissue.composites",
     "cell_cycle_population": "greybox_processes.cellcycle.composites",
     "ecoli_population": "greybox_processes.ecoli.composites",
+    "ecoli_glass_box": "greybox_processes.ecoli.cells",
+    "ecoli_grey_box": "greybox_processes.ecoli.cells",
+    "ecoli_mechanistic_only": "greybox_processes.ecoli.cells",
+    "ecoli_black_box": "greybox_processes.ecoli.cells",
 }
 
 
 def __getattr__(name):
+    if name == "DEFAULT":
+        return __getattr__(DEFAULT_NAME)
     if name in _ELSEWHERE:
         import importlib
 
@@ -79,5 +86,8 @@ def grn_cells(*, network: str = "DS1", cells_per_type: int = 30, noise: str = "d
     }
 
 
-#: The composite that ``greybox run`` runs when no spec is given.
-DEFAULT = grn_cells
+#: The composite that ``greybox run`` runs when no spec is given (the main job: the grey-box
+#: E. coli population through the diauxic shift, with its IPTG reference), ``DEFAULT`` its
+#: builder, and the simulated time it runs for (in the composite's unit: minutes, 9 h).
+DEFAULT_NAME = "ecoli_grey_box"
+DEFAULT_TIME = 540.0

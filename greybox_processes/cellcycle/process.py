@@ -28,6 +28,21 @@ Example (YAML; see ``composites/cell_cycle_population.yaml``)::
       outputs: {volume: [cells, volume], division_protein: [cells, division_protein],
                 divide: [cells, divide]}
 
+Initial cells (``initial_cells``, in slots ``0 .. initial_cells-1``):
+
+* ``synchronized: true`` (the default): every initial cell is born at the same moment, all
+  with the same birth volume ``initial_volume`` and no division protein (count 0), and the
+  same ``initial_growth_rate``; they then dephase only through the noise of the division
+  protein (and, in a composite, of the growth rates written to the store). This is the
+  synchronised start of WCM-Hard tier 6.
+* ``synchronized: false``: the initial cells are spread over the cell cycle as in a steady,
+  exponentially growing population: cell ``i`` has the age fraction ``a_i`` at quantile
+  ``(i + 1/2) / n`` of the steady age density ``2^(1 - a) ln 2`` (so no random number is
+  drawn), the volume ``initial_volume * 2^a_i`` (born at ``initial_volume``, exponential
+  growth) and the division protein made on average over the volume added since birth,
+  ``production_per_volume * initial_volume * (2^a_i - 1)``, rounded down and kept below the
+  threshold.
+
 The random key lives in the instance and advances with each update, so two
 instances with the same ``seed`` (one per engine) give the same trajectory.
 """
@@ -47,7 +62,7 @@ from ..jax_common import float_dtype
 from .kernel import (DEFAULT_MEAN_BURST_SIZE, DEFAULT_PRODUCTION_PER_VOLUME, DEFAULT_THRESHOLD,
                      TYPICAL_ADDED_VOLUME_FL, CellCycleParams, check_errors, make_cell_cycle)
 
-__all__ = ["CellCycle", "DEFAULT_GROWTH_RATE"]
+__all__ = ["CellCycle", "DEFAULT_GROWTH_RATE", "steady_age_quantiles"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +70,14 @@ logger = logging.getLogger(__name__)
 #: ln 2 / 30 min, E. coli's doubling time in glucose minimal medium at 37 C is ~30-60 min
 #: (Schaechter, Maaloe & Kjeldgaard 1958 J Gen Microbiol 19:592; the fastest ~20 min in LB).
 DEFAULT_GROWTH_RATE = math.log(2.0) / 30.0
+
+
+def steady_age_quantiles(n: int) -> np.ndarray:
+    """Age fractions (0 at birth, 1 at division) at the quantiles ``(i + 1/2) / n`` of the
+    steady age density ``2^(1 - a) ln 2`` of an exponentially growing population (cumulative
+    ``2 (1 - 2^-a)``, inverted)."""
+    u = (np.arange(n) + 0.5) / max(n, 1)
+    return -np.log2(1.0 - u / 2.0)
 
 
 class CellCycle(GreyboxProcess):
@@ -75,6 +98,8 @@ class CellCycle(GreyboxProcess):
         "initial_volume": {"_type": "float", "_default": TYPICAL_ADDED_VOLUME_FL},
         # initial value of the growth_rate store, 1/min (natural-log units)
         "initial_growth_rate": {"_type": "float", "_default": DEFAULT_GROWTH_RATE},
+        # initial cells all at birth together (true) or spread over the cycle (see above)
+        "synchronized": {"_type": "boolean", "_default": True},
         "seed": {"_type": "integer", "_default": 0},
         "dtype": {"_type": "string", "_default": "float64"},
     }
@@ -128,9 +153,17 @@ class CellCycle(GreyboxProcess):
 
     def initial_state(self):
         cfg = self.config
-        first = (np.arange(cfg["capacity"]) < cfg["initial_cells"]).astype(np.float64)
-        return {"volume": cfg["initial_volume"] * first,
-                "division_protein": np.zeros(cfg["capacity"]),
+        n = int(cfg["initial_cells"])
+        volume = np.zeros(cfg["capacity"])
+        protein = np.zeros(cfg["capacity"])
+        volume[:n] = cfg["initial_volume"]
+        if not cfg["synchronized"]:
+            age = steady_age_quantiles(n)
+            volume[:n] = cfg["initial_volume"] * 2.0 ** age
+            made = np.floor(cfg["production_per_volume"] * (volume[:n] - cfg["initial_volume"]))
+            protein[:n] = np.minimum(made, np.ceil(cfg["threshold"]) - 1.0)
+        return {"volume": volume,
+                "division_protein": protein,
                 "growth_rate": np.full(cfg["capacity"], float(cfg["initial_growth_rate"])),
                 "divide": np.zeros(cfg["capacity"])}
 

@@ -86,8 +86,10 @@ def ecoli_population(*, capacity: int = 256, initial_cells: int = 16, model: str
             "metabolism": {
                 "_type": "process", "address": metabolism_address, "config": metabolism,
                 "interval": interval,
-                "inputs": {**_cells("alive", "volume", "lac", "growth_rate"), **_medium(*_MEDIUM)},
-                "outputs": {**_cells("growth_rate"), **_medium(*_MEDIUM)},
+                "inputs": {**_cells("alive", "volume", "lac", "growth_rate"), **_medium(*_MEDIUM),
+                           "ledger": ["medium", "ledger"]},
+                "outputs": {**_cells("growth_rate"), **_medium(*_MEDIUM),
+                            "ledger": ["medium", "ledger"]},
             },
             "lac": {
                 "_type": "process", "address": lac_address, "config": lac, "interval": interval,
@@ -108,3 +110,8 @@ def ecoli_population(*, capacity: int = 256, initial_cells: int = 16, model: str
             },
         }
     }
+
+
+#: The four cells of WCM-Hard (:mod:`.cells`), built on :func:`ecoli_population`.
+CELL_BUILDERS = ("ecoli_glass_box", "ecoli_grey_box", "ecoli_mechanistic_only", "ecoli_black_box")
+

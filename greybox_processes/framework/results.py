@@ -68,6 +68,13 @@ def to_dataset(times: Sequence[float], series: Mapping[tuple, Sequence], metadat
 
 def write_zarr(dataset: xr.Dataset, path) -> None:
     """Write a Dataset to a zarr store (overwriting)."""
+    # fixed-width unicode has no zarr v3 specification (zarr warns that it may change):
+    # store text as variable-length strings, which have one
+    text = {name: var.astype(object) for name, var in dataset.variables.items()
+            if var.dtype.kind == "U"}
+    if text:
+        dataset = dataset.assign_coords({k: v for k, v in text.items() if k in dataset.coords})
+        dataset = dataset.assign({k: v for k, v in text.items() if k not in dataset.coords})
     # consolidated metadata is not part of the zarr v3 format; do without it
     dataset.to_zarr(str(path), mode="w", consolidated=False)
 

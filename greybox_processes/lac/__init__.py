@@ -2,10 +2,13 @@
 
 Kernel (:mod:`.kernel`): ``LacKinetics.create(...)``, ``make_lac_operon(kinetics) ->
 (init_fn, step_fn)``, :data:`SPECIES`, :data:`REACTIONS`, ``check_errors``.
-Process (:mod:`.process`): ``LacOperon``, on the ``cells/lac`` store of a population.
+Process (:mod:`.process`): ``LacOperon``, on the ``cells/lac`` store of a population
+(``regulation: store``: the lac induction read from ``cells/regulation``).
 """
 from .kernel import (REACTIONS, REPORTED_SPECIES, SPECIES, LacKinetics, LacState, check_errors,
-                     concentrations_to_counts, make_lac_operon, molecules_per_mM)
+                     concentrations_to_counts, counts_to_concentrations, make_lac_operon,
+                     model_induction, molecules_per_mM)
 
 __all__ = ["REACTIONS", "REPORTED_SPECIES", "SPECIES", "LacKinetics", "LacState", "check_errors",
-           "concentrations_to_counts", "make_lac_operon", "molecules_per_mM"]
+           "concentrations_to_counts", "counts_to_concentrations", "make_lac_operon",
+           "model_induction", "molecules_per_mM"]

@@ -44,6 +44,13 @@ allolactose decay          allo -> 0              ``gamma_A n_A``
 uptake (inducer exclusion, as in lac.py); with ``iptg`` the induction factor is 1 (fully
 induced reference).
 
+**Regulation from outside.** The induction factor (YM's fraction of the maximal regulated
+transcription, the share of time the operator is free of LacI) may instead be given per
+cell (``regulation``, in ``[0, 1]``; :func:`advance`): the regulated transcription is then
+``alpha_M regulation Omega`` and nothing else changes. ``regulation = 0`` leaves only the
+model's leak, basal transcription ``gamma_0 Omega``; ``1`` is full induction, as with IPTG
+(which overrides it). This is how a grey-box controller acts on the cell.
+
 **Dilution is not a reaction.** YM's ``-mu X`` terms are the dilution of concentrations by
 growth. Here counts stay as they are while another process grows the cell's volume, so
 every concentration ``n / Omega`` falls as ``V`` grows, and at division the
@@ -126,8 +133,8 @@ from ..rdme.rng import uniforms
 __all__ = [
     "SPECIES", "REPORTED_SPECIES", "REACTIONS", "RATE_UNITS", "DEFAULT_K_GLUCOSE", "DEFAULT_STEP",
     "DEFAULT_LEAP_THRESHOLD", "DEFAULT_MAX_EVENTS", "ERRORS", "LacKinetics", "LacState",
-    "molecules_per_mM", "check_rates", "propensities", "make_lac_operon", "advance",
-    "check_errors", "concentrations_to_counts",
+    "molecules_per_mM", "check_rates", "model_induction", "propensities", "make_lac_operon",
+    "advance", "check_errors", "concentrations_to_counts", "counts_to_concentrations",
 ]
 
 #: Species of the ``cells/lac`` store, in order (molecule counts per cell). The first five are
@@ -210,12 +217,27 @@ ERRORS = ErrorFlags({
     "overflow": (16, "a molecule count beyond what the count type holds exactly (2**24 in "
                      "float32, 2**53 in float64); use float64 or smaller cells"),
     "negative": (32, "a count went negative (an internal error; please report it)"),
+    "regulation": (64, "a regulation value (cells/regulation, the lac induction) that is not "
+                       "finite; check the process writing it"),
 }, template="LacOperon: {messages} (error bits {bits})")
 
 
 def molecules_per_mM(volume_fL):
     """Molecules per mM in a volume of ``volume_fL`` fL: ``N_A * 1e-3 mol/L * V * 1e-15 L``."""
     return volume_fL * (AVOGADRO * 1e-18)
+
+
+def counts_to_concentrations(counts, volume_fL) -> np.ndarray:
+    """lac.py's state (order ``M, B, A, L, P, I1, I2, I3``, mM) from counts in :data:`SPECIES`
+    order (``[..., len(SPECIES)]``) in cells of ``volume_fL`` fL (``[...]``); host side, numpy.
+
+    The inverse of :func:`concentrations_to_counts` up to its rounding.
+    """
+    x = np.asarray(counts, dtype=np.float64)
+    # SPECIES (M, B, P, A, L, I1, I2, I3) -> lac.py's order (M, B, A, L, P, I1, I2, I3)
+    theirs = x[..., [_M, _B, _A, _L, _P, _I1, _I2, _I3]]
+    omega = molecules_per_mM(np.asarray(volume_fL, dtype=np.float64))
+    return theirs / np.expand_dims(omega, -1)
 
 
 def concentrations_to_counts(concentrations_mM, volume_fL) -> np.ndarray:
@@ -353,17 +375,33 @@ def _induction(kin: LacKinetics, c_allo, mu):
     return (1.0 + k1a) / (kin.K + k1a)
 
 
-def propensities(kin: LacKinetics, x, omega, mu, uptake):
+def model_induction(kin: LacKinetics, allolactose, volume_fL, growth_rate):
+    """The model's lac induction per cell: YM's induction factor at ``allolactose`` molecules.
+
+    The fraction of the maximal regulated transcription ``alpha_M`` (dimensionless, in
+    ``[1/K, 1]``; 1 with IPTG) in cells of ``volume_fL`` fL growing at ``growth_rate``
+    (1/min): the quantity a ``regulation`` input replaces (see :func:`propensities`).
+    """
+    return _induction(kin, allolactose / molecules_per_mM(volume_fL), growth_rate)
+
+
+def propensities(kin: LacKinetics, x, omega, mu, uptake, induction=None):
     """(n_cells, J) propensities (events/min) of :data:`REACTIONS` at counts ``x`` (float).
 
     ``omega``: molecules per mM per cell (:func:`molecules_per_mM`); ``mu``: growth rate,
     1/min; ``uptake``: ``L_e/(K_Le + L_e) K_G/(K_G + G)`` per cell (dimensionless).
+    ``induction``: ``None`` for the model's own regulation (YM's repression released by
+    allolactose, :func:`model_induction`), or a per-cell fraction of ``alpha_M`` in
+    ``[0, 1]`` read from outside (a regulation store) that replaces it. Basal transcription
+    (``gamma_0``, the model's leak) is not regulated either way.
     """
     m, b, p, a, lac = x[:, _M], x[:, _B], x[:, _P], x[:, _A], x[:, _L]
     c_a, c_l = a / omega, lac / omega
+    if induction is None:
+        induction = _induction(kin, c_a, mu)
     columns = [
         kin.gamma_0 * omega,
-        kin.alpha_M * _induction(kin, c_a, mu) * omega,
+        kin.alpha_M * induction * omega,
         x[:, _I1] / kin.tau_M,
         kin.gamma_M * m,
         kin.alpha_B * m,
@@ -407,14 +445,28 @@ def _invert(u, pmf0, ratio_at, limit):
     return k
 
 
-def _normal(seeds, stream, shape, dtype):
+def _uniforms(rng, stream, shape, dtype):
+    """Uniforms of ``shape`` (``[cells]`` or ``[cells, m]``) from ``rng = (seeds, cells)``.
+
+    ``cells`` (uint32 ``[n]``) is each row's counter, the cell's slot in the population, so
+    a cell draws the same words whichever other slots are advanced with it (a gathered
+    batch of live cells draws what the full array would); element ``(i, k)`` of a 2-d
+    shape uses counter ``cells[i] * m + k``, the row-major position in the full array.
+    """
+    seeds, cells = rng
+    index = cells if len(shape) == 1 else \
+        cells[:, None] * np.uint32(shape[1]) + lax.iota(jnp.uint32, shape[1])[None, :]
+    return uniforms(shape, seeds, stream, dtype, index=index)
+
+
+def _normal(rng, stream, shape, dtype):
     """Standard normals (Box-Muller) from the counter-based words of two streams."""
-    u1 = uniforms(shape, seeds, np.uint32(stream), dtype)
-    u2 = uniforms(shape, seeds, np.uint32(stream + 1), dtype)
+    u1 = _uniforms(rng, stream, shape, dtype)
+    u2 = _uniforms(rng, stream + 1, shape, dtype)
     return jnp.sqrt(-2.0 * jnp.log(u1)) * jnp.cos((2.0 * math.pi) * u2)
 
 
-def _binomial(seeds, stream, n, p):
+def _binomial(rng, stream, n, p):
     """Bin(n, p) per element (float counts; p clipped to [0, 1]); see :data:`_NORMAL_VARIANCE`.
 
     Uses the streams ``stream .. stream + 2`` of the step's counter-based words.
@@ -424,25 +476,25 @@ def _binomial(seeds, stream, n, p):
     q = jnp.where(flip, 1.0 - p, p)
     mean = n * q
     var = mean * (1.0 - q)
-    normal = jnp.clip(jnp.round(mean + jnp.sqrt(var) * _normal(seeds, stream, n.shape, n.dtype)),
+    normal = jnp.clip(jnp.round(mean + jnp.sqrt(var) * _normal(rng, stream, n.shape, n.dtype)),
                       0.0, n)
     small = var < _NORMAL_VARIANCE
     n_small = jnp.where(small, n, 0.0)
     ratio = q / (1.0 - q)                     # q <= 1/2
     pmf0 = jnp.exp(n_small * jnp.log1p(-q))
-    exact = _invert(uniforms(n.shape, seeds, np.uint32(stream + 2), n.dtype), pmf0,
+    exact = _invert(_uniforms(rng, stream + 2, n.shape, n.dtype), pmf0,
                     lambda i: ratio * (n_small - (i - 1.0)) / i, n_small)
     k = jnp.where(small, exact, normal)
     return jnp.where(flip, n - k, k)
 
 
-def _poisson(seeds, stream, lam):
+def _poisson(rng, stream, lam):
     """Poisson(lam) per element (float); see :data:`_NORMAL_VARIANCE` (streams as _binomial)."""
-    normal = jnp.maximum(jnp.round(lam + jnp.sqrt(lam) * _normal(seeds, stream, lam.shape,
+    normal = jnp.maximum(jnp.round(lam + jnp.sqrt(lam) * _normal(rng, stream, lam.shape,
                                                                 lam.dtype)), 0.0)
     small = lam < _NORMAL_VARIANCE
     lam_small = jnp.where(small, lam, 0.0)
-    exact = _invert(uniforms(lam.shape, seeds, np.uint32(stream + 2), lam.dtype),
+    exact = _invert(_uniforms(rng, stream + 2, lam.shape, lam.dtype),
                     jnp.exp(-lam_small), lambda i: lam_small / i, jnp.full_like(lam, jnp.inf))
     return jnp.where(small, exact, normal)
 
@@ -466,7 +518,7 @@ _LEVEL_CONSUMERS = tuple(_consumer_table(level) for level in _LEVELS)
 _SOURCES = tuple(j for j, c in enumerate(_CONSUMED) if c < 0)
 
 
-def _leap(seeds, x, a, fast, h):
+def _leap(rng, x, a, fast, h):
     """Leap the ``fast`` reactions over ``h`` minutes with frozen per-molecule hazards.
 
     Per species (a level at a time, upstream first): molecules present survive the fast
@@ -480,7 +532,7 @@ def _leap(seeds, x, a, fast, h):
     fired = jnp.zeros_like(a)          # events of each reaction in the step (n, J)
     sources = np.array(_SOURCES)
     fired = fired.at[:, sources].set(
-        _poisson(seeds, next(streams), a_fast[:, sources] * h))
+        _poisson(rng, next(streams), a_fast[:, sources] * h))
     produced = jnp.asarray(_CHANGE.clip(min=0), x.dtype)     # (J, S) molecules made
     new = x
     for level, table in zip(_LEVELS, _LEVEL_CONSUMERS):
@@ -492,7 +544,7 @@ def _leap(seeds, x, a, fast, h):
             / jnp.maximum(count, 1.0)[:, :, None]             # (n, k, width) per molecule
         kappa = jnp.sum(hazard, axis=2)
         z = kappa * h
-        kept = _binomial(seeds, next(streams), jnp.concatenate([count, arrivals], axis=1),
+        kept = _binomial(rng, next(streams), jnp.concatenate([count, arrivals], axis=1),
                          jnp.concatenate([jnp.exp(-z), _survive_arrivals(z)], axis=1))
         kept_old, kept_new = kept[:, :len(level)], kept[:, len(level):]
         left = (count - kept_old) + (arrivals - kept_new)
@@ -503,7 +555,7 @@ def _leap(seeds, x, a, fast, h):
             else:
                 share = jnp.where(hazard_left > 0, hazard[:, :, rank]
                                   / jnp.where(hazard_left > 0, hazard_left, 1.0), 0.0)
-                drawn = _binomial(seeds, next(streams), left, share)
+                drawn = _binomial(rng, next(streams), left, share)
             drawn = jnp.where(valid[:, rank], drawn, 0.0)
             columns = np.maximum(table[:, rank], 0)
             rows = np.flatnonzero(table[:, rank] >= 0)
@@ -530,7 +582,7 @@ def _choose(a, target):
     return jnp.where(jnp.any(hit, axis=1), jnp.argmax(hit, axis=1), last_positive)
 
 
-def _ssa(kin, x, slow, omega, mu, uptake, alive, h, seeds, max_events):
+def _ssa(kin, x, slow, omega, mu, uptake, induction, alive, h, rng, max_events):
     """Gillespie's direct method for the ``slow`` reactions over ``h`` minutes, all cells at once.
 
     Each pass draws one waiting time and one choice per cell still active (the
@@ -543,11 +595,11 @@ def _ssa(kin, x, slow, omega, mu, uptake, alive, h, seeds, max_events):
 
     def body(carry):
         x, t, active, it = carry
-        a = jnp.where(slow, propensities(kin, x, omega, mu, uptake), 0.0)
+        a = jnp.where(slow, propensities(kin, x, omega, mu, uptake, induction), 0.0)
         a0 = jnp.sum(a, axis=1)
         stream = (2 * it).astype(jnp.uint32)
-        u1 = uniforms((n,), seeds, stream, fdt)
-        u2 = uniforms((n,), seeds, stream + np.uint32(1), fdt)
+        u1 = _uniforms(rng, stream, (n,), fdt)
+        u2 = _uniforms(rng, stream + np.uint32(1), (n,), fdt)
         pos = a0 > 0
         wait = jnp.where(pos, -jnp.log(u1) / jnp.where(pos, a0, 1.0), jnp.inf)
         fire = active & pos & (t + wait < h)
@@ -568,18 +620,26 @@ def _ssa(kin, x, slow, omega, mu, uptake, alive, h, seeds, max_events):
 
 @functools.partial(jax.jit, static_argnames=("max_events",))
 def advance(kin: LacKinetics, state: LacState, volume, growth_rate, alive, glucose, lactose,
-            dt, step, leap_threshold, *, max_events: int = DEFAULT_MAX_EVENTS) -> LacState:
+            dt, step, leap_threshold, regulation=None, cells=None, *,
+            max_events: int = DEFAULT_MAX_EVENTS) -> LacState:
     """Advance every cell by ``dt`` minutes at constant inputs.
 
     ``volume`` (fL), ``growth_rate`` (1/min), ``alive`` (bool): ``[n_cells]``;
-    ``glucose``, ``lactose`` (mM, the medium): scalars or ``[n_cells]``. ``dt`` is cut
+    ``glucose``, ``lactose`` (mM, the medium): scalars or ``[n_cells]``; ``regulation``:
+    ``None`` (the model's own lac regulation) or ``[n_cells]``, the lac induction read from
+    outside (fraction of ``alpha_M``, clipped to ``[0, 1]``; ignored with IPTG, which
+    releases the repressor fully). ``dt`` is cut
     into ``ceil(dt/step)`` equal steps; in each, reactions expected to fire more than
     ``leap_threshold`` times are leaped, the others simulated exactly (``inf``: all exact).
-    Free slots (``alive`` false) are returned unchanged.
+    Free slots (``alive`` false) are returned unchanged. ``cells`` (uint32 ``[n_cells]``,
+    default ``0 .. n_cells-1``): each row's counter in the random stream, its slot in the
+    population when the rows are a gathered subset of the slots (rows of the same call need
+    distinct counters), so that a cell's draws do not depend on which other rows come along.
     """
     fdt = kin.dtype
     x0 = state.counts.astype(fdt)
     n = x0.shape[0]
+    cells = lax.iota(jnp.uint32, n) if cells is None else jnp.asarray(cells, jnp.uint32)
     sane_volume = jnp.isfinite(volume) & (volume > 0)
     omega = molecules_per_mM(jnp.where(alive & sane_volume, volume, 1.0))
     glucose = jnp.broadcast_to(glucose, (n,))
@@ -591,6 +651,13 @@ def advance(kin: LacKinetics, state: LacState, volume, growth_rate, alive, gluco
     glucose = jnp.where(live, glucose, 0.0)
     lactose = jnp.where(live, lactose, 0.0)
     uptake = lactose / (kin.K_Le + lactose) * kin.k_glucose / (kin.k_glucose + glucose)
+    induction, regulation_ok = None, jnp.ones((n,), bool)
+    if regulation is not None:
+        regulation = jnp.broadcast_to(regulation, (n,))
+        regulation_ok = jnp.isfinite(regulation)
+        live = live & regulation_ok
+        induction = jnp.ones((n,), fdt) if kin.iptg else \
+            jnp.clip(jnp.where(regulation_ok, regulation, 0.0), 0.0, 1.0)
     n_steps = jnp.maximum(jnp.ceil(dt / step), 1.0)
     h = dt / n_steps
 
@@ -599,12 +666,13 @@ def advance(kin: LacKinetics, state: LacState, volume, growth_rate, alive, gluco
         key, k_seeds = jax.random.split(key)
         # four words: the leap's and the SSA's counter-based streams
         seeds = jax.random.bits(k_seeds, (4,), jnp.uint32)
-        a = jnp.where(live[:, None], propensities(kin, x, omega, mu, uptake), 0.0)
+        a = jnp.where(live[:, None], propensities(kin, x, omega, mu, uptake, induction), 0.0)
         error = error | ERRORS.flag("propensity", ~jnp.all(jnp.isfinite(a)))
         fast = a * h > leap_threshold
-        x = lax.cond(jnp.any(fast), lambda x: _leap(seeds[:2], x, a, fast, h), lambda x: x, x)
-        x, capped = _ssa(kin, x, ~fast & live[:, None], omega, mu, uptake, live, h, seeds[2:],
-                         max_events)
+        x = lax.cond(jnp.any(fast), lambda x: _leap((seeds[:2], cells), x, a, fast, h),
+                     lambda x: x, x)
+        x, capped = _ssa(kin, x, ~fast & live[:, None], omega, mu, uptake, induction, live, h,
+                         (seeds[2:], cells), max_events)
         error = error | ERRORS.flag("events", capped)
         return x, key, error
 
@@ -614,6 +682,7 @@ def advance(kin: LacKinetics, state: LacState, volume, growth_rate, alive, gluco
     error = (error
              | ERRORS.flag("volume", jnp.any(alive & ~sane_volume))
              | ERRORS.flag("inputs", jnp.any(alive & sane_volume & ~inputs_ok))
+             | ERRORS.flag("regulation", jnp.any(alive & ~regulation_ok))
              | ERRORS.flag("overflow", jnp.any(x >= exact_limit))
              | ERRORS.flag("negative", jnp.any(x < 0)))
     x = jnp.where(live[:, None], x, x0)
@@ -644,8 +713,12 @@ def make_lac_operon(kin: LacKinetics, *, step: float = DEFAULT_STEP,
         ``key``: int seed, ``jax.random.key`` or raw key data; ``counts``:
         ``[n_cells, len(SPECIES)]`` (or only the first five species; the rest start at 0)
         whole non-negative numbers.
-    step_fn(state, volume, growth_rate, alive, glucose, lactose, dt) -> LacState
-        one call per process interval (``dt`` minutes, inputs held constant over it).
+    step_fn(state, volume, growth_rate, alive, glucose, lactose, dt, regulation=None, cells=None) -> LacState
+        one call per process interval (``dt`` minutes, inputs held constant over it);
+        ``regulation`` (``[n_cells]``, fraction of ``alpha_M``) replaces the model's
+        induction of transcription when given; ``cells`` (``[n_cells]`` distinct whole
+        numbers) are the rows' counters in the random stream, their slots when the rows
+        are a gathered subset of a population (see :func:`advance`).
     """
     if not (math.isfinite(step) and step > 0):
         raise ValueError(f"step (minutes) must be a positive number, got {step!r}")
@@ -671,15 +744,20 @@ def make_lac_operon(kin: LacKinetics, *, step: float = DEFAULT_STEP,
         return LacState(counts=jnp.asarray(counts, cdt), key=raw_key(key),
                         error=jnp.zeros((), jnp.int32))
 
-    def step_fn(state: LacState, volume, growth_rate, alive, glucose, lactose, dt) -> LacState:
-        # strong dtypes before jit: one compilation per (cells, dtype)
+    def step_fn(state: LacState, volume, growth_rate, alive, glucose, lactose, dt,
+                regulation=None, cells=None) -> LacState:
+        # strong dtypes before jit: one compilation per (cells, dtype, regulation or not)
         alive = jnp.asarray(alive)
         if alive.dtype != jnp.bool_:
             alive = alive > jnp.zeros((), alive.dtype)
+        if regulation is not None:
+            regulation = jnp.asarray(regulation, fdt)
         return advance(kin, state, jnp.asarray(volume, fdt), jnp.asarray(growth_rate, fdt),
                        alive, jnp.asarray(glucose, fdt), jnp.asarray(lactose, fdt),
                        jnp.asarray(dt, fdt), jnp.asarray(step, fdt),
-                       jnp.asarray(leap_threshold, fdt), max_events=int(max_events))
+                       jnp.asarray(leap_threshold, fdt), regulation,
+                       None if cells is None else jnp.asarray(cells, jnp.uint32),
+                       max_events=int(max_events))
 
     return init_fn, step_fn
 

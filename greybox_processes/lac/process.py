@@ -23,8 +23,73 @@ Example (YAML)::
                 alive: [cells, alive], glucose: [medium, glucose], lactose: [medium, lactose]}
       outputs: {lac: [cells, lac]}
 
+Rates (``rates`` config). ``{name: value}`` overrides of the Yildirim-Mackey parameters
+(defaults: the vendored SBML, BIOMD0000000065, as read by
+:class:`~greybox_processes.metabolism.lac.LacParameters`). The kernel holds them in the
+SBML's units (:data:`~.kernel.RATE_UNITS`); the default values are those of the SBML:
+
+=========  ==========================================  ==============  =============
+name       meaning                                     unit            default
+=========  ==========================================  ==============  =============
+gamma_M    mRNA decay                                  1/min           0.411
+gamma_B    LacZ decay                                  1/min           0.000833
+gamma_P    LacY decay                                  1/min           0.65
+gamma_A    allolactose decay                           1/min           0.52
+gamma_L    intracellular lactose decay                 1/min           0
+gamma_0    basal (leaky) transcription                 mM/min          7.25e-7
+alpha_M    maximal regulated transcription             mM/min          9.97e-4
+K          repression fold (induction from 1/K to 1)   dimensionless   7200
+K_1        allolactose binding to the repressor        1/mM^2          25200
+alpha_B    LacZ translation per mRNA                   1/min           0.0166
+alpha_P    LacY translation per mRNA                   1/min           10
+alpha_A    allolactose synthesis per LacZ (max)        1/min           17600
+alpha_L    lactose import per LacY (max)               1/min           2880
+beta_A     allolactose cleavage per LacZ (max)         1/min           21500
+beta_L1    lactose efflux per LacY (max)               1/min           2650
+K_A        K_m of allolactose cleavage                 mM              1.95
+K_L        K_m of allolactose synthesis                mM              0.97
+K_L1       K_m of lactose efflux                       mM              1.81
+K_Le       K_m of lactose import (external lactose)    mM              0.26
+tau_M      transcription delay                         min             0.1
+tau_B      LacZ translation delay                      min             2.0
+tau_P      extra delay of LacY (after tau_B)           min             0.83
+n          Hill exponent of allolactose binding        dimensionless   2
+=========  ==========================================  ==============  =============
+
+Source: Yildirim & Mackey 2003 (Biophys J 84:2841) via the SBML. A value is either a
+**bare number, taken in the unit of the table** (no conversion: a per-second number given
+for a per-minute rate is 60x too slow and cannot be detected), or a string ``'<number>
+<unit>'`` converted by pint: ``gamma_M: '0.00685 1/s'`` (= 0.411/min), ``alpha_M: '997
+nM/min'`` or ``'600 molecule/fL/min'``, ``tau_M: '6 s'``. A unit of another dimension
+(``'5 mM'`` for a rate in 1/min), an unknown unit or parameter name, or a value that is
+negative or not finite (or zero for the K's, delays and ``n``) is a ``ValueError`` naming
+the parameter, the unit expected and the fix (a spec error naming the file and the node
+path when it comes from a composite). See :mod:`greybox_processes.lac.units`.
+
+Regulation (``regulation`` config). ``'model'`` (default, the glass box): the kernel's own
+Yildirim-Mackey repression, released by each cell's allolactose. ``'store'``: an extra
+per-cell input port ``regulation`` (``[capacity]``, dimensionless, ``divide='copy'``), the
+lac *induction* (the fraction of the time the operator is free, YM's induction factor, the
+quantity the model would compute), used in place of the model's repression for the
+regulated transcription (clipped to ``[0, 1]``; basal transcription, the model's leak,
+stays). A grey-box controller writes it (``lac.config.regulation: store``); nothing else of
+the operon changes. The process never writes the store: its initial value (from
+:meth:`initial_state`) is the model's own induction at the start, YM's factor at each
+initial cell's allolactose in a cell of ``initial_volume`` fL at zero growth, so without a
+controller (the mechanistic-only cell) the regulation stays where the glass box starts.
+With the default initial counts (none: a cell fresh from glucose, no allolactose) that is
+``1/K`` (YM's fully repressed operon, ``K`` = 7200 in the SBML: 1.4e-4). ``iptg`` overrides
+both modes (induction 1).
+
+Cost follows the live cells, not the capacity: each update gathers the live slots
+(``alive > 0.5``) into a batch padded with dead rows to the next power of two (at least
+:data:`MIN_BATCH`, at most ``capacity``; :func:`batch_size`), so the kernel compiles once
+per bucket; the results are scattered back and free slots are neither read nor written.
+
 The random key lives in the instance and advances with each update, so two instances
-with the same ``seed`` (one per engine) give the same trajectory.
+with the same ``seed`` (one per engine) give the same trajectory. Within an update every
+cell's random words are counted by its slot (the kernel's ``cells``), so a live cell's
+draws do not depend on which other slots are alive or on the batch size.
 """
 from __future__ import annotations
 
@@ -35,20 +100,27 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..cellcycle.kernel import TYPICAL_ADDED_VOLUME_FL
 from ..framework.base import GreyboxProcess
 from ..framework.division import check_slots
 from ..framework.ports import array_port
 from ..jax_common import float_dtype
 from .kernel import (DEFAULT_K_GLUCOSE, DEFAULT_LEAP_THRESHOLD, DEFAULT_MAX_EVENTS, DEFAULT_STEP,
-                     SPECIES, LacKinetics, check_errors, make_lac_operon)
+                     SPECIES, LacKinetics, check_errors, make_lac_operon, model_induction)
+from .units import rates_in_kernel_units
 
-__all__ = ["LacOperon", "METHODS"]
+__all__ = ["LacOperon", "METHODS", "REGULATION_MODES", "MIN_BATCH", "batch_size"]
 
 logger = logging.getLogger(__name__)
 
 #: ``hybrid``: exact SSA for reactions firing at most ``leap_threshold`` times per step,
 #: leaps for the others (see the kernel); ``exact``: the exact SSA for every reaction.
 METHODS = ("hybrid", "exact")
+#: ``model``: the kernel's own repression by LacI released by allolactose; ``store``: the
+#: induction read per cell from the ``regulation`` store (a controller writes it).
+REGULATION_MODES = ("model", "store")
+#: Fewest rows the kernel is run on (the live cells are padded up to a power of two).
+MIN_BATCH = 16
 
 
 class LacOperon(GreyboxProcess):
@@ -62,8 +134,10 @@ class LacOperon(GreyboxProcess):
         # initial counts of every live cell, in SPECIES order (the first five, or all);
         # default: none (an uninduced cell fresh from glucose)
         "initial_counts": {"_type": "list[float]", "_default": []},
-        # overrides of Yildirim-Mackey parameters {name: value} in the SBML's units (mM, min)
-        "rates": {"_type": "map[float]", "_default": {}},
+        # overrides of Yildirim-Mackey parameters {name: value}: a bare number in the
+        # kernel's unit (RATE_UNITS: the SBML's mM and min) or a '<number> <unit>' string
+        # converted to it (see the class docstring and lac/units.py)
+        "rates": {"_type": "map[node]", "_default": {}},
         # K_m of glucose uptake (mM) for inducer exclusion
         "k_glucose": {"_type": "float", "_default": DEFAULT_K_GLUCOSE},
         # gratuitous induction: the repressor fully released (fully induced reference)
@@ -73,12 +147,18 @@ class LacOperon(GreyboxProcess):
         "step": {"_type": "float", "_default": DEFAULT_STEP},
         "leap_threshold": {"_type": "float", "_default": DEFAULT_LEAP_THRESHOLD},
         "max_events": {"_type": "integer", "_default": DEFAULT_MAX_EVENTS},
+        # 'model' (YM repression from allolactose) or 'store' (read the `regulation` port)
+        "regulation": {"_type": "string", "_default": "model"},
+        # volume of the initial cells, fL (the cell cycle's default): where the initial
+        # regulation is evaluated
+        "initial_volume": {"_type": "float", "_default": TYPICAL_ADDED_VOLUME_FL},
         "seed": {"_type": "integer", "_default": 0},
         "dtype": {"_type": "string", "_default": "float64"},
     }
 
-    #: these fix the shape or dtype of the stores, so an intervention may not change them
-    fixed_config_keys = ("capacity", "dtype")
+    #: these fix the shape or dtype of the stores (or the ports), so an intervention may
+    #: not change them
+    fixed_config_keys = ("capacity", "dtype", "regulation")
 
     def initialize(self, config):
         cfg = self.config
@@ -91,6 +171,13 @@ class LacOperon(GreyboxProcess):
         if any(not (math.isfinite(c) and c >= 0 and c == math.floor(c)) for c in counts):
             raise ValueError(f"initial_counts must be whole non-negative molecule counts, got "
                              f"{counts}")
+        if cfg["regulation"] not in REGULATION_MODES:
+            raise ValueError(f"regulation must be one of {list(REGULATION_MODES)} ('model': the "
+                             "kernel's Yildirim-Mackey repression; 'store': the lac induction "
+                             f"read from the regulation port), got {cfg['regulation']!r}")
+        if not (math.isfinite(cfg["initial_volume"]) and cfg["initial_volume"] > 0):
+            raise ValueError(f"initial_volume (fL) must be a positive number, got "
+                             f"{cfg['initial_volume']!r}")
         self._x64 = cfg["dtype"] == "float64"
         self._build()
         self._key = jax.random.key_data(jax.random.key(cfg["seed"]))
@@ -103,7 +190,7 @@ class LacOperon(GreyboxProcess):
         threshold = math.inf if cfg["method"] == "exact" else cfg["leap_threshold"]
         with jax.enable_x64(self._x64):
             self.kinetics = LacKinetics.create(
-                dict(cfg["rates"]), k_glucose=cfg["k_glucose"], iptg=cfg["iptg"],
+                rates_in_kernel_units(cfg["rates"]), k_glucose=cfg["k_glucose"], iptg=cfg["iptg"],
                 dtype=jnp.float64 if self._x64 else jnp.float32)
             self._init_fn, self._step_fn = make_lac_operon(
                 self.kinetics, step=cfg["step"], leap_threshold=threshold,
@@ -114,14 +201,22 @@ class LacOperon(GreyboxProcess):
         self._build()
 
     # ports -----------------------------------------------------------------------------
+    @property
+    def from_store(self) -> bool:
+        """Whether the induction of transcription is read from the ``regulation`` port."""
+        return self.config["regulation"] == "store"
+
     def _ports(self):
         n = self.config["capacity"]
-        return {"lac": array_port((n, len(SPECIES)), divide="binomial"),
-                "volume": array_port((n,), "fL", divide="split"),
-                "growth_rate": array_port((n,), "1/min", divide="copy"),
-                "alive": array_port((n,)),
-                "glucose": {"_type": "float", "_units": "mM"},
-                "lactose": {"_type": "float", "_units": "mM"}}
+        ports = {"lac": array_port((n, len(SPECIES)), divide="binomial"),
+                 "volume": array_port((n,), "fL", divide="split"),
+                 "growth_rate": array_port((n,), "1/min", divide="copy"),
+                 "alive": array_port((n,)),
+                 "glucose": {"_type": "float", "_units": "mM"},
+                 "lactose": {"_type": "float", "_units": "mM"}}
+        if self.from_store:
+            ports["regulation"] = array_port((n,), divide="copy")
+        return ports
 
     def inputs(self):
         return self._ports()
@@ -135,13 +230,35 @@ class LacOperon(GreyboxProcess):
         counts = list(cfg["initial_counts"])
         if counts:
             lac[:cfg["initial_cells"], :len(counts)] = counts
-        return {"lac": lac}
+        state = {"lac": lac}
+        if self.from_store:
+            state["regulation"] = self.initial_regulation(lac)
+        return state
+
+    def initial_regulation(self, lac) -> np.ndarray:
+        """The model's induction (fraction of ``alpha_M``) at counts ``lac``, per slot.
+
+        YM's induction factor at each slot's allolactose in a cell of ``initial_volume`` fL
+        at zero growth (1 with IPTG): the glass box's regulation at the start, computed by
+        the lac model, not fitted.
+        """
+        allolactose = np.asarray(lac, dtype=np.float64)[:, SPECIES.index("allolactose")]
+        with jax.enable_x64(self._x64):
+            fdt = self.kinetics.dtype
+            value = model_induction(self.kinetics, jnp.asarray(allolactose, fdt),
+                                    jnp.asarray(self.config["initial_volume"], fdt),
+                                    jnp.zeros((), fdt))
+            return np.array(value, dtype=np.float64)  # a writable copy: a store accumulates
 
     def port_metadata(self):
         cells = np.arange(self.config["capacity"])
-        return {"lac": {"dims": ("cell", "species"),
+        meta = {"lac": {"dims": ("cell", "species"),
                         "coords": {"cell": cells, "species": list(SPECIES)},
                         "units": "molecules", "long_name": "lac operon molecules per cell"}}
+        if self.from_store:
+            meta["regulation"] = {"dims": ("cell",), "coords": {"cell": cells}, "units": "",
+                                  "long_name": "lac induction (fraction of max transcription)"}
+        return meta
 
     # update ----------------------------------------------------------------------------
     def _read(self, state, name, shape):
@@ -157,14 +274,37 @@ class LacOperon(GreyboxProcess):
         volume, growth_rate, alive = (self._read(state, name, (n,))
                                       for name in ("volume", "growth_rate", "alive"))
         glucose, lactose = float(state["glucose"]), float(state["lactose"])
+        regulation = self._read(state, "regulation", (n,)) if self.from_store else None
         live = alive > 0.5
+        slots = np.flatnonzero(live)
+        # the kernel's cost follows its rows, so only the live cells go in, padded with free
+        # rows up to a bucket size (one compilation per bucket, not per count of cells)
+        rows = batch_size(slots.size, n)
+        pad = rows - slots.size
+        # padding rows: dead, counters past the capacity (distinct, drawing nothing used)
+        cells = np.concatenate([slots, n + np.arange(pad)])
+
+        def gather(values, fill):
+            return np.concatenate([values[slots], np.full((pad,) + values.shape[1:], fill)])
+
         with jax.enable_x64(self._x64):
-            current = self._init_fn(self._key, lac)
-            advanced = self._step_fn(current, volume, growth_rate, live, glucose, lactose,
-                                     float(interval))
+            current = self._init_fn(self._key, gather(lac, 0.0))
+            advanced = self._step_fn(
+                current, gather(volume, 1.0), gather(growth_rate, 0.0), np.arange(rows) < slots.size,
+                glucose, lactose, float(interval),
+                None if regulation is None else gather(regulation, 0.0), cells=cells)
             check_errors(advanced, self.config["max_events"])
-            new = np.asarray(advanced.counts, dtype=np.float64)
+            moved = np.asarray(advanced.counts, dtype=np.float64)[:slots.size]
         self._key = advanced.key
-        logger.debug("LacOperon: %d live cells, %d without LacY", int(live.sum()),
-                     int(np.sum(live & (new[:, SPECIES.index("lacY")] == 0))))
+        new = lac.copy()
+        new[slots] = moved
+        logger.debug("LacOperon: %d live cells in %d rows, %d without LacY", slots.size, rows,
+                     int(np.sum(moved[:, SPECIES.index("lacY")] == 0)))
         return {"lac": new - lac}
+
+
+def batch_size(live: int, capacity: int) -> int:
+    """Rows of the kernel's batch for ``live`` cells: the next power of two >= ``live``, at
+    least :data:`MIN_BATCH` and at most ``capacity`` (so at most ~log2(capacity) shapes)."""
+    rows = max(MIN_BATCH, 1 << max(live - 1, 0).bit_length())
+    return max(live, min(rows, capacity))

@@ -58,13 +58,23 @@ found by bisection (feasibility is monotone in an uptake bound) and either raise
 (``'status'``): growth 0, fluxes NaN (there is no solution to report). Status 0 is a
 feasible optimum at zero growth, 1 growth, as in :data:`.dfba.STATUS`.
 
+**Recorded fluxes.** ``record`` adds linear read-outs of the whole flux vector (for example
+the carbon and nitrogen leaving through the exchanges that are not tracked, which the
+population's element ledger needs): ``{reaction id: weights}`` gives, per cell,
+``sum_r flux_r * weights_r`` of the optimal flux vector of the last stage. At interpolated
+cells it is the read-out of the interpolated flux vector, itself an optimum there (see
+:func:`_interpolated`), so it is the read-out of an optimal solution of that cell's LP. It
+is one of possibly many where untracked fluxes have alternative optima, but any read-out
+that mass balance fixes (an element total, in a model whose internal reactions are balanced)
+is the same for all of them.
+
 Units: uptake bounds and fluxes in mmol/gDW/h (flux < 0 is uptake); growth in 1/h.
 """
 from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -97,6 +107,7 @@ class PopulationFBA:
     lp_count : number of LPs solved (every stage of every solved point counts).
     points_solved : number of bound rows whose LPs were solved.
     distinct_rows : number of distinct bound rows among the cells.
+    recorded : (n_cells, m) read-outs of ``record`` (NaN where infeasible; m = 0 without).
     """
 
     exchanges: tuple
@@ -106,6 +117,7 @@ class PopulationFBA:
     lp_count: int
     points_solved: int
     distinct_rows: int
+    recorded: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
 
 @dataclass
@@ -113,7 +125,7 @@ class _Point:
     """The lexicographic optimum at one bound row, with what the tangent test needs."""
 
     values: np.ndarray       # (stages,) optimal value of each stage
-    fluxes: np.ndarray       # (k,) tracked exchange fluxes of the final stage's solution
+    fluxes: np.ndarray       # (k + m,) tracked exchange fluxes, then the m recorded read-outs
     bound_dual: np.ndarray   # (stages,) d(stage optimum)/d(varying uptake bound)
     hold_dual: np.ndarray    # (stages, stages) d(stage s optimum)/d(held value of stage i<s)
 
@@ -177,9 +189,15 @@ class _LexicographicLP:
     points; everything else changes inside a ``with model:`` per point.
     """
 
-    def __init__(self, model, exchanges, min_uptake, unique_fluxes):
+    def __init__(self, model, exchanges, min_uptake, unique_fluxes, record=None):
         self.model = model
         self.reactions = [model.reactions.get_by_id(e) for e in exchanges]
+        record = dict(record or {})
+        #: (variable names forward/reverse, weights (m,)) of every recorded reaction
+        self.record = [(r.forward_variable.name, r.reverse_variable.name,
+                        np.asarray(record[r.id], dtype=float))
+                       for r in (model.reactions.get_by_id(rid) for rid in record)]
+        self.n_record = len(next(iter(record.values()))) if record else 0
         self.objectives = _stage_objectives(model, self.reactions, min_uptake, unique_fluxes)
         self.holds = [model.problem.Constraint(expr, lb=None, name=f"_population_hold_{i}")
                       for i, expr in enumerate(self.objectives[:-1])]
@@ -223,12 +241,22 @@ class _LexicographicLP:
                         self.holds[stage].lb = _held(values[stage])
                 fluxes = np.array([r.forward_variable.primal - r.reverse_variable.primal
                                    for r in self.reactions])
+                recorded = self._read_out()
         finally:
             for hold in self.holds:
                 hold.lb = None
         if self.flux_stages is not None:  # the unique optimum, not the solver's vertex
             fluxes = values[self.flux_stages:].copy()
-        return _Point(values, fluxes, bound_dual, hold_dual)
+        return _Point(values, np.concatenate([fluxes, recorded]), bound_dual, hold_dual)
+
+    def _read_out(self) -> np.ndarray:
+        """``sum_r flux_r * weights_r`` of the current (last stage's) solution, shape (m,)."""
+        out = np.zeros(self.n_record)
+        if self.record:
+            primal = self.model.solver.primal_values
+            for forward, reverse, weights in self.record:
+                out += (primal[forward] - primal[reverse]) * weights
+        return out
 
 
 def _held(value: float) -> float:
@@ -398,13 +426,30 @@ def _assemble(exchanges, bounds, inverse, per_row, on_infeasible, lp, model_id):
             f"uptake bounds {dict(zip(exchanges, bounds[first[0]].tolist()))} mmol/gDW/h): the "
             "medium cannot cover the non-growth maintenance. Fix: add a carbon source, or pass "
             "on_infeasible='status' to record status -1", status="infeasible")
+    width = k + lp.n_record
     row_growth = np.array([0.0 if r is None else max(float(r[0][0]), 0.0) for r in per_row])
-    row_fluxes = np.array([np.full(k, np.nan) if r is None else r[1] for r in per_row])
+    row_fluxes = np.array([np.full(width, np.nan) if r is None else r[1] for r in per_row])
+    row_fluxes = row_fluxes.reshape(-1, width)[inverse]
     row_status = np.where(infeasible_rows, -1.0, np.where(row_growth > _TINY, 1.0, 0.0))
     return PopulationFBA(exchanges=exchanges, growth=row_growth[inverse],
-                         fluxes=row_fluxes.reshape(-1, k)[inverse], status=row_status[inverse],
+                         fluxes=row_fluxes[:, :k], status=row_status[inverse],
                          lp_count=lp.lp_count, points_solved=lp.points_solved,
-                         distinct_rows=len(per_row))
+                         distinct_rows=len(per_row), recorded=row_fluxes[:, k:])
+
+
+def _record(model, record):
+    """``record`` checked: known reaction ids, weights of one common length (ValueError)."""
+    if not record:
+        return None
+    record = {str(rid): np.atleast_1d(np.asarray(w, dtype=float)) for rid, w in record.items()}
+    unknown = [rid for rid in record if rid not in model.reactions]
+    if unknown:
+        raise ValueError(f"record names reaction(s) {unknown[:5]} that are not in model "
+                         f"{model.id!r}")
+    sizes = {w.shape for w in record.values()}
+    if len(sizes) != 1 or len(next(iter(sizes))) != 1:
+        raise ValueError(f"record weights must be 1-d vectors of one length, got shapes {sizes}")
+    return record
 
 
 def _check_policy(on_infeasible):
@@ -414,7 +459,7 @@ def _check_policy(on_infeasible):
 
 def solve_population(model, exchanges, uptake_bounds, *, min_uptake: bool = True,
                      unique_fluxes: bool = True, on_infeasible: str = "raise",
-                     tol: float = 1e-9) -> PopulationFBA:
+                     tol: float = 1e-9, record=None) -> PopulationFBA:
     """Each cell's flux balance optimum, from few LPs (identical rows, parametric in a bound).
 
     Parameters
@@ -432,6 +477,9 @@ def solve_population(model, exchanges, uptake_bounds, *, min_uptake: bool = True
     on_infeasible : ``'raise'`` (:class:`InfeasibleError` naming the cells) or ``'status'``.
     tol : relative tolerance of the tangent test; a looser one risks interpolation errors of
         about ``tol`` (1/h, mmol/gDW/h), a tighter one only costs LPs.
+    record : ``{reaction id: weights (m,)}``: also return ``sum_r flux_r * weights_r`` per
+        cell (``recorded``; see the module docstring), e.g. element counts of the untracked
+        exchanges.
 
     Returns
     -------
@@ -444,7 +492,7 @@ def solve_population(model, exchanges, uptake_bounds, *, min_uptake: bool = True
     vary = _varying_column(distinct)
     per_row: list = [None] * len(distinct)
     with model:
-        lp = _LexicographicLP(model, exchanges, min_uptake, unique_fluxes)
+        lp = _LexicographicLP(model, exchanges, min_uptake, unique_fluxes, _record(model, record))
         for members in _groups(distinct, vary):
             for member, result in zip(members, _solve_along(lp, distinct[members], vary, tol)):
                 per_row[member] = result
@@ -454,14 +502,14 @@ def solve_population(model, exchanges, uptake_bounds, *, min_uptake: bool = True
 
 
 def solve_each_cell(model, exchanges, uptake_bounds, *, min_uptake: bool = True,
-                    unique_fluxes: bool = True,
-                    on_infeasible: str = "raise") -> PopulationFBA:
+                    unique_fluxes: bool = True, on_infeasible: str = "raise",
+                    record=None) -> PopulationFBA:
     """The reference: every cell's staged LP solved on its own (same LP as
     :func:`solve_population`, one solve per cell; for tests and benchmarks)."""
     _check_policy(on_infeasible)
     exchanges, bounds = _validated_bounds(model, exchanges, uptake_bounds)
     with model:
-        lp = _LexicographicLP(model, exchanges, min_uptake, unique_fluxes)
+        lp = _LexicographicLP(model, exchanges, min_uptake, unique_fluxes, _record(model, record))
         per_cell = [None if (p := lp.solve(row)) is None else (p.values, p.fluxes)
                     for row in bounds]
     return _assemble(exchanges, bounds, np.arange(len(bounds)), per_cell, on_infeasible, lp,

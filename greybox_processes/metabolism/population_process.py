@@ -17,6 +17,12 @@ Stores (cell axis first, ``capacity`` slots; the names every population process 
 * ``growth_rate`` [capacity], 1/min (natural log), ``copy`` (written: 0 in free slots and
   where the LP has no growth).
 * ``glucose``, ``lactose``: the shared medium, mM (float stores, read and written).
+* ``ledger`` [2], mM (written): carbon and nitrogen (:data:`ELEMENTS`) that left the
+  culture through the exchanges the composite does not track (CO2, NH4, acetate, O2, ...,
+  every boundary reaction of the model but the two tracked ones), accumulated per litre of
+  culture; > 0 is matter secreted to the world. The meaning of the single culture's
+  ``cell.ledger`` (:class:`~greybox_processes.neural.regulated.RegulatedDynamicFBA`), so
+  that medium + biomass + ledger is the culture's closed element budget (WCM-Hard tier 1).
 
 Every write is a delta (new - old): the stores accumulate in both engines.
 
@@ -59,6 +65,14 @@ each stand for as many as their mother: division conserves the culture's biomass
 an interval ``dt`` the medium changes by ``sum over live cells of flux_i * dry_mass_i *
 cells_per_litre * dt`` (mM; flux < 0 is uptake).
 
+The ledger moves with the same weights as the medium: over an interval it changes by ``sum
+over live cells of u_i * dry_mass_i * cells_per_litre * dt``, ``u_i`` the element content
+of the untracked exchange fluxes of cell ``i``'s optimal solution (read out by
+:func:`~.population_fba.solve_population`'s ``record``). A cell whose LP is infeasible has
+no solution: it grows no biomass, so what it takes up through the tracked exchanges leaves
+through the untracked ones (the model's internal reactions are balanced; tier 1 checks it),
+and its ``u_i`` is minus the element content of its tracked fluxes.
+
 The interval is in minutes (the population cell's time unit); fluxes are per hour. Within an
 interval a cell's dry mass is the one it has at the start (the cell cycle grows the volume
 in its own update): an operator split, first order in ``dt`` like the coupling of any two
@@ -80,9 +94,15 @@ maintenance short of its requirement puts every carbon source at its bound).
 tRNA chemistry) and caps growth by the ribosomes of cells pre-grown on the initial glucose
 (the Scott et al. 2010 growth law of :class:`~.expression.RibosomeParameters`, as the
 essentiality screen's ``'etfl'`` does).
+
+:meth:`PopulationMetabolism.single_cell_dfba` gives one cell of the population at ``t = 0``
+as a :class:`~.dfba.DynamicFBA` (the same LP: model, method, uptake bounds), for the
+analyses written for a single culture (knockout screens, drug responses, WCM-Hard tiers 2,
+5, 8).
 """
 from __future__ import annotations
 
+import difflib
 import logging
 import math
 from dataclasses import dataclass
@@ -93,17 +113,17 @@ from ..framework.base import GreyboxProcess
 from ..framework.division import check_slots
 from ..framework.ports import array_port
 from .composites import GLUCOSE_MW, LACTOSE_MW, percent_to_mM
-from .errors import InvalidConcentrationError
+from .errors import InvalidConcentrationError, UnknownExchangeError
 from .expression import DEFAULT_KCAT, RibosomeParameters
 from .lac import CYTOPLASM_L_PER_GDW
-from .media import check_exchanges
 from .models import biomass_reaction, load_model
 from .population_fba import PopulationFBA, solve_population
 from .translation import couple_translation_to_trna
 from .uptake import DEFAULT_KINETICS, UptakeKinetics, uptake_bound
 
 __all__ = ["PopulationMetabolism", "CellBounds", "availability_cap", "LAC_SPECIES",
-           "AVOGADRO", "DEFAULT_DRY_MASS_DENSITY", "METHODS"]
+           "AVOGADRO", "DEFAULT_DRY_MASS_DENSITY", "METHODS", "ELEMENTS", "element_counts",
+           "biomass_elements"]
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +141,31 @@ _L_PER_FL = 1e-15
 _MIN_PER_H = 60.0
 #: Names in ``lac_species`` of the permease and of beta-galactosidase.
 _LACY, _LACZ = "lacY", "lacZ"
+#: Elements of the ``ledger`` store, in its order (as RegulatedDynamicFBA's ledger).
+ELEMENTS = ("C", "N")
+
+
+def element_counts(model, reaction_ids, elements=ELEMENTS) -> np.ndarray:
+    """``(n, e)`` atoms of each element in the one metabolite of each boundary reaction.
+
+    From the cobra formulas; a metabolite without a formula counts 0 (its matter cannot be
+    audited). ``reaction_ids``: exchange, sink or demand reactions (``'A <=>'``).
+    """
+    out = np.zeros((len(reaction_ids), len(elements)))
+    for i, rid in enumerate(reaction_ids):
+        metabolite = next(iter(model.reactions.get_by_id(rid).metabolites))
+        out[i] = [float(metabolite.elements.get(e, 0) or 0) for e in elements]
+    return out
+
+
+def biomass_elements(model, elements=ELEMENTS) -> np.ndarray:
+    """``(e,)`` mmol of each element per gDW of biomass: what the biomass reaction consumes
+    minus what it makes (per unit flux, i.e. per gDW)."""
+    out = np.zeros(len(elements))
+    for metabolite, coefficient in biomass_reaction(model).metabolites.items():
+        out -= coefficient * np.array([float(metabolite.elements.get(e, 0) or 0)
+                                       for e in elements])
+    return out
 
 
 @dataclass(frozen=True)
@@ -215,12 +260,13 @@ class PopulationMetabolism(GreyboxProcess):
         self._check_choices(cfg)
         self.model = load_model(cfg["model"])  # our own copy; ModelLoadError names the model
         self.exchanges = (str(cfg["glucose_exchange"]), str(cfg["lactose_exchange"]))
-        check_exchanges(self.model, self.exchanges, "tracked exchange")
+        self._check_exchange_ids()
         species = [str(s) for s in cfg["lac_species"]]
         self._lacy_index, self._lacz_index = species.index(_LACY), species.index(_LACZ)
         self._derive_parameters()
         if cfg["method"] == "etfl":
             self._add_expression_layer()
+        self._element_tables()
         self._check_initial_medium_lp()
 
     # -- config --------------------------------------------------------------------------
@@ -253,6 +299,30 @@ class PopulationMetabolism(GreyboxProcess):
             if not (math.isfinite(cfg[key]) and cfg[key] >= 0):
                 raise InvalidConcentrationError(f"{key} (mM) must be finite and >= 0, got "
                                                 f"{cfg[key]!r}")
+
+    def _check_exchange_ids(self):
+        """UnknownExchangeError naming the config key, the id, the model and close matches."""
+        exchanges = sorted(r.id for r in self.model.exchanges)
+        for key, rid in zip(("glucose_exchange", "lactose_exchange"), self.exchanges):
+            if rid in exchanges:
+                continue
+            what = ("a reaction of the model but not an exchange" if rid in self.model.reactions
+                    else "not a reaction of the model")
+            close = difflib.get_close_matches(rid, exchanges, n=3, cutoff=0.5)
+            hint = f"; close matches: {', '.join(close)}" if close else ""
+            raise UnknownExchangeError(
+                f"PopulationMetabolism config {key}: {rid!r} is {what} "
+                f"{self.model.id!r} (model {self.config['model']!r}){hint}. Fix: set "
+                f"{key} to one of the model's exchange reactions ('A_e <=>'; "
+                f"{len(exchanges)} in this model, e.g. {exchanges[:3]})")
+
+    def _element_tables(self):
+        """Element counts of the tracked and untracked exchanges (for the ledger)."""
+        tracked = set(self.exchanges)
+        #: every boundary reaction the composite does not track (exchanges, sinks, demands)
+        self.untracked = [r.id for r in self.model.boundary if r.id not in tracked]
+        self._untracked_elements = element_counts(self.model, self.untracked)
+        self._tracked_elements = element_counts(self.model, self.exchanges)
 
     def _derive_parameters(self):
         """Kinetics, turnover numbers and the culture scale from the config (cited defaults)."""
@@ -316,17 +386,22 @@ class PopulationMetabolism(GreyboxProcess):
                 "growth_rate": array_port((n,), "1/min", divide="copy")}
 
     def inputs(self):
+        # the ledger is only written (deltas); it is an input too so that a spec may wire it
+        # both ways, as RegulatedDynamicFBA's
         return {**self._cell_ports(), "glucose": {"_type": "float", "_units": "mM"},
-                "lactose": {"_type": "float", "_units": "mM"}}
+                "lactose": {"_type": "float", "_units": "mM"},
+                "ledger": array_port((len(ELEMENTS),), "mM")}
 
     def outputs(self):
         return {"growth_rate": self._cell_ports()["growth_rate"],
                 "glucose": {"_type": "float", "_units": "mM"},
-                "lactose": {"_type": "float", "_units": "mM"}}
+                "lactose": {"_type": "float", "_units": "mM"},
+                "ledger": array_port((len(ELEMENTS),), "mM")}
 
     def initial_state(self):
         return {"glucose": float(self.config["initial_glucose"]),
-                "lactose": float(self.config["initial_lactose"])}
+                "lactose": float(self.config["initial_lactose"]),
+                "ledger": np.zeros(len(ELEMENTS))}
 
     def port_metadata(self):
         cells = {"dims": ("cell",), "coords": {"cell": np.arange(self.config["capacity"])}}
@@ -341,6 +416,8 @@ class PopulationMetabolism(GreyboxProcess):
                             "long_name": "specific growth rate (natural log)"},
             "glucose": {"units": "mM", "long_name": "glucose in the shared medium"},
             "lactose": {"units": "mM", "long_name": "lactose in the shared medium"},
+            "ledger": {"dims": ("element",), "coords": {"element": list(ELEMENTS)},
+                       "units": "mM", "long_name": "elements moved via untracked exchanges"},
         }
 
     # -- bounds --------------------------------------------------------------------------
@@ -410,18 +487,23 @@ class PopulationMetabolism(GreyboxProcess):
         return alive, volume, lac, medium[0], medium[1]
 
     def _solve(self, cells: CellBounds):
-        """(growth 1/h, tracked exchange fluxes mmol/gDW/h) per live cell."""
+        """Per live cell: growth (1/h), tracked exchange fluxes and the elements leaving
+        through the untracked exchanges (both mmol/gDW/h)."""
+        record = dict(zip(self.untracked, self._untracked_elements))
         result = solve_population(self.model, self.exchanges, cells.bounds,
-                                  on_infeasible=self.config["on_infeasible"])
+                                  on_infeasible=self.config["on_infeasible"], record=record)
         growing = result.status == 1
         growth = np.where(growing, result.growth, 0.0)
         # infeasible cells: maintenance only, which takes every carbon source to its bound
-        fluxes = np.where((result.status == -1)[:, None], -cells.bounds, result.fluxes)
+        infeasible = (result.status == -1)[:, None]
+        fluxes = np.where(infeasible, -cells.bounds, result.fluxes)
+        # ... and, making no biomass, passes what it takes up on through untracked exchanges
+        secreted = np.where(infeasible, -(fluxes @ self._tracked_elements), result.recorded)
         infeasible = int(np.sum(result.status == -1))
         logger.debug("PopulationMetabolism: %d live cells, %d growing, %d infeasible; %d LPs "
                      "for %d distinct bound rows", len(growth), int(growing.sum()), infeasible,
                      result.lp_count, result.distinct_rows)
-        return growth, fluxes
+        return growth, fluxes, secreted
 
     def update(self, state, interval):
         capacity = self.config["capacity"]
@@ -429,12 +511,66 @@ class PopulationMetabolism(GreyboxProcess):
         cells = self._bounds(alive, volume, lac, glucose, lactose, interval)
         growth_per_min = np.zeros(capacity)
         change = np.zeros(2)
+        ledger = np.zeros(len(ELEMENTS))
         if len(cells.live):
-            growth, fluxes = self._solve(cells)
+            growth, fluxes, secreted = self._solve(cells)
             growth_per_min[cells.live] = growth / _MIN_PER_H
             change = cells.weights @ fluxes  # mM; < 0 is uptake
+            ledger = cells.weights @ secreted  # mM of each element, > 0 secreted
             # round-off only (the availability cap keeps uptake within the medium)
             change = np.maximum(change, -np.array([glucose, lactose])) + 0.0  # no -0.0
         old = np.asarray(state["growth_rate"], dtype=float)
         return {"growth_rate": growth_per_min - old,
-                "glucose": float(change[0]), "lactose": float(change[1])}
+                "glucose": float(change[0]), "lactose": float(change[1]), "ledger": ledger}
+
+    # -- one cell as a DynamicFBA ------------------------------------------------------------
+    def single_cell_dfba(self, lac=None, volume: float | None = None):
+        """One cell of this population at ``t = 0`` as a :class:`~.dfba.DynamicFBA`.
+
+        The same LP as this process solves for that cell at the start: the same model (and,
+        ``method: etfl``, the same charged-tRNA coupling and ribosome growth cap, applied to
+        the DynamicFBA's own model copy), glucose uptake by the same kinetics at the initial
+        glucose, and lactose uptake at the initial lactose equal to this cell's bound from its
+        LacY and LacZ (the DynamicFBA's ``v_max`` is set so that ``v_max L0 / (K_L + L0)``
+        is that bound; with no LacY the lactose exchange is closed). Its ``initial_lp()``
+        is therefore this population's LP for the cell at ``t = 0``; later in a run the two
+        differ (the DynamicFBA has no inducer exclusion and no per-cell lac counts).
+
+        ``lac``: the cell's lac counts in ``lac_species`` order (default: none, as the
+        LacOperon's default initial state); ``volume``: its volume, fL (default
+        ``initial_volume``).
+        """
+        from .dfba import DynamicFBA
+
+        cfg = self.config
+        counts = np.zeros(len(cfg["lac_species"])) if lac is None else \
+            np.asarray(lac, dtype=float).reshape(-1)
+        if counts.shape != (len(cfg["lac_species"]),):
+            raise ValueError(f"lac must hold one count per lac species {cfg['lac_species']}, "
+                             f"got shape {counts.shape}")
+        mass = self.dry_mass(cfg["initial_volume"] if volume is None else volume)
+        glucose, lactose = float(cfg["initial_glucose"]), float(cfg["initial_lactose"])
+        lactose_bound = float(self.lactose_bounds(counts[self._lacy_index],
+                                                  counts[self._lacz_index], mass, glucose,
+                                                  lactose))
+        glc_ex, lac_ex = self.exchanges
+        kinetics = self.glucose_kinetics
+        config = {"model": cfg["model"], "exchanges": [glc_ex],
+                  "initial_concentrations": {glc_ex: glucose},
+                  "vmax": {glc_ex: kinetics.vmax}, "km": {glc_ex: kinetics.km},
+                  "initial_biomass": cfg["initial_biomass"],
+                  "on_infeasible": "status" if cfg["on_infeasible"] == "status" else "raise"}
+        if lactose_bound > 0:  # then lactose > 0, so the saturation is > 0
+            saturation = lactose / (self.lactose_km + lactose)
+            config["exchanges"].append(lac_ex)
+            config["initial_concentrations"][lac_ex] = lactose
+            config["vmax"][lac_ex] = lactose_bound / saturation
+            config["km"][lac_ex] = self.lactose_km
+        process = DynamicFBA(config, self.core)
+        if lactose_bound <= 0:  # no permease: no lactose in, whatever the model's own bound
+            process.model.reactions.get_by_id(lac_ex).lower_bound = 0.0
+        if cfg["method"] == "etfl":
+            couple_translation_to_trna(process.model)  # the DynamicFBA's own copy
+            biomass = process.biomass_rxn
+            biomass.upper_bound = min(biomass.upper_bound, self.ribosome_growth_cap)
+        return process

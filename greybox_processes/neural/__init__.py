@@ -5,6 +5,8 @@ Public API
 * :class:`NeuralLatentController` - the Transformer latent state that writes regulation.
 * :class:`RegulatedDynamicFBA` - DynamicFBA whose lac transcription is read from a store.
 * :class:`DataOnlyCell` - the data-only (black-box) baseline.
+* :class:`PopulationController`, :class:`PopulationDataOnly` - the same networks acting on
+  every cell of a population (the E. coli cells of ``composites/ecoli_*.yaml``).
 * builders :func:`glass_box_cell`, :func:`grey_box_cell`, :func:`mechanistic_only_cell`,
   :func:`black_box_cell`; :func:`mass_drift` (C, N balance); :func:`train`.
 """
@@ -13,6 +15,8 @@ from .composites import (black_box_cell, cell, glass_box_cell, grey_box_cell,
                          mechanistic_only_cell)
 from .conservation import element_totals, mass_drift
 from .controller import NeuralLatentController
+from .population_blackbox import PopulationDataOnly
+from .population_controller import PopulationController
 from .regulated import RegulatedDynamicFBA
 
 
@@ -25,11 +29,13 @@ def train(*args, **kwargs):
 
 def register(core):
     """Register the grey-box processes on a core (discovery does this when installed)."""
-    for cls in (NeuralLatentController, RegulatedDynamicFBA, DataOnlyCell):
+    for cls in (NeuralLatentController, RegulatedDynamicFBA, DataOnlyCell, PopulationController,
+                PopulationDataOnly):
         core.register_link(cls.__name__, cls)
     return core
 
 
-__all__ = ["NeuralLatentController", "RegulatedDynamicFBA", "DataOnlyCell", "glass_box_cell",
+__all__ = ["NeuralLatentController", "RegulatedDynamicFBA", "DataOnlyCell", "PopulationController",
+           "PopulationDataOnly", "glass_box_cell",
            "grey_box_cell", "mechanistic_only_cell", "black_box_cell", "cell", "mass_drift",
            "element_totals", "train", "register"]

@@ -304,3 +304,24 @@ def test_yaml_and_builder_agree_and_declare_the_division_rules(composites_dir, c
     built = gb.build_document(cell_cycle_population(capacity=16, growth_rate=0.01, seed=2),
                               core=core)
     assert small["state"] == built["state"]
+
+
+def test_synchronized_start_and_the_steady_age_spread(core):
+    from greybox_processes.cellcycle.process import CellCycle, steady_age_quantiles
+
+    config = {"capacity": 2000, "initial_cells": 1000, "initial_volume": 1.2}
+    synchronized = CellCycle(config, core).initial_state()
+    assert np.all(synchronized["volume"][:1000] == 1.2)  # all born together, one size
+    assert np.all(synchronized["division_protein"] == 0) and synchronized["volume"][1000] == 0
+    spread = CellCycle({**config, "synchronized": False}, core)
+    state = spread.initial_state()
+    volume, protein = state["volume"][:1000], state["division_protein"][:1000]
+    age = np.log2(volume / 1.2)
+    # the ages follow the steady density 2^(1-a) ln 2: its CDF 2 (1 - 2^-a) at each age
+    empirical = (np.arange(1000) + 0.5) / 1000
+    np.testing.assert_allclose(2 * (1 - 2.0 ** -np.sort(age)), empirical, atol=1e-12)
+    assert np.mean(age < 0.5) > 0.5  # young cells outnumber old ones
+    expected = np.floor(spread.config["production_per_volume"] * (volume - 1.2))
+    np.testing.assert_array_equal(protein, np.minimum(expected, spread.config["threshold"] - 1))
+    assert protein.max() < spread.config["threshold"] and np.std(volume) > 0
+    assert steady_age_quantiles(1)[0] == pytest.approx(-np.log2(0.75))

@@ -45,14 +45,15 @@ def test_resume_without_a_checkpoint_says_so(core, tmp_path):
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_cli_checkpoint_then_resume(tmp_path, monkeypatch, engine):
+def test_cli_checkpoint_then_resume(tmp_path, monkeypatch, engine, composites_dir):
     from typer.testing import CliRunner
 
     from greybox_processes.cli import app
 
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
-    common = ["run", "--set", "cells_per_type=1", "--no-progress", "--engine", engine]
+    common = ["run", str(composites_dir / "grn_cells.yaml"), "--set", "cells_per_type=1",
+              "--no-progress", "--engine", engine]
     first = runner.invoke(app, [*common, "--time", "1", "--checkpoint", "ck", "--out", "a.zarr"])
     assert first.exit_code == 0, first.output
     second = runner.invoke(app, [*common, "--time", "2", "--resume", "ck", "--out", "b.zarr"])

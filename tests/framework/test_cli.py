@@ -2,6 +2,8 @@
 import json
 
 import xarray as xr
+
+import greybox_processes as gb
 from typer.testing import CliRunner
 
 from greybox_processes.cli import app
@@ -27,13 +29,29 @@ def test_run_writes_zarr_and_png(composites_dir, tmp_path):
     assert json.loads(ds.attrs["overrides"]) == {"grn.config.noise": "sp"}
 
 
-def test_run_embedded_default_under_vivarium(tmp_path, monkeypatch):
+def test_run_main_job_under_vivarium(tmp_path, monkeypatch):
+    """`greybox run` without a spec: the grey-box E. coli population and its IPTG reference."""
     monkeypatch.chdir(tmp_path)
-    result = runner.invoke(app, ["run", "--time", "1", "--set", "cells_per_type=1",
+    result = runner.invoke(app, ["run", "--time", "3", "--set", "capacity=16",
+                                 "--set", "initial_cells=3", "--set", "model=textbook_lactose",
                                  "--engine", "vivarium", "--no-progress"])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "greybox-results" / "grn_cells.zarr").is_dir()
-    assert (tmp_path / "greybox-results" / "grn_cells.png").is_file()
+    folder = tmp_path / "greybox-results"
+    experiment = gb.read_zarr(folder / "ecoli_grey_box.zarr")
+    reference = gb.read_zarr(folder / "ecoli_grey_box_iptg.zarr")
+    assert (folder / "ecoli_grey_box.png").stat().st_size > 10_000
+    assert experiment.attrs["engine"] == reference.attrs["engine"] == "vivarium"
+    # the reference is the same population with the lac operon pre-induced: more LacY
+    lacy = list(experiment.lac_species.values).index("lacY")
+    assert (reference["cells.lac"].values[-1, :3, lacy].sum()
+            > experiment["cells.lac"].values[-1, :3, lacy].sum())
+
+
+def test_run_main_job_rejects_an_unknown_parameter(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["run", "--time", "1", "--set", "capacityy=16", "--no-progress"])
+    assert result.exit_code == 2, result.output
+    assert "capacityy" in result.output and "Fix:" in result.output
 
 
 def test_show_prints_wiring(composites_dir):

@@ -29,7 +29,10 @@ ALLOWED_IN_FUNCTIONS = {
     "greybox_processes.cli": {
         "greybox_processes.composites", "greybox_processes.framework.base",
         "greybox_processes.framework.run", "greybox_processes.framework.spec",
-        "greybox_processes.framework.wiring", "greybox_processes.plotting"},
+        "greybox_processes.framework.wiring", "greybox_processes.plotting",
+        "greybox_processes.ecoli.plot"},
+    # the four E. coli cells import the torch networks' shapes: loaded on first use
+    "greybox_processes.ecoli": {"greybox_processes.ecoli.cells"},
     "greybox_processes.neural.cli": {
         "greybox_processes.neural.networks", "greybox_processes.neural.train"},
     "greybox_processes.wcm_hard.cli": {
@@ -59,7 +62,15 @@ ALLOWED_IN_FUNCTIONS = {
     "greybox_processes.wcm_hard.refdata": {
         "greybox_processes.metabolism.scoring", "greybox_processes.tissue.cell_size"},
     "greybox_processes.wcm_hard.report": {"greybox_processes.wcm_hard.tiers"},
-    "greybox_processes.wcm_hard.tiers.base": {"greybox_processes.metabolism.dfba"},
+    "greybox_processes.wcm_hard.tiers.base": {
+        "greybox_processes.metabolism.dfba", "greybox_processes.metabolism.population_process"},
+    "greybox_processes.wcm_hard.tiers.population": {
+        "greybox_processes.metabolism.population_fba", "greybox_processes.metabolism.uptake",
+        "greybox_processes.metabolism.population_process"},
+    "greybox_processes.wcm_hard.tiers.t3_population": {"greybox_processes.ecoli.lag"},
+    "greybox_processes.wcm_hard.tiers.t6_population": {"greybox_processes.cellcycle.process"},
+    # the single-cell view of a population's LP: only the tiers need it
+    "greybox_processes.metabolism.population_process": {"greybox_processes.metabolism.dfba"},
     "greybox_processes.wcm_hard.tiers.t1_conservation": {
         "greybox_processes.framework.run", "greybox_processes.metabolism.models",
         "greybox_processes.wcm_hard.tiers.base"},
@@ -72,7 +83,7 @@ ALLOWED_IN_FUNCTIONS = {
     "greybox_processes.wcm_hard.tiers.t4_stress": {"greybox_processes.wcm_hard.refdata"},
     "greybox_processes.wcm_hard.tiers.t5_synergy": {
         "greybox_processes.metabolism.drugs", "greybox_processes.wcm_hard.refdata"},
-    "greybox_processes.wcm_hard.tiers.t6_dephasing": {"greybox_processes.wcm_hard.refdata"},
+    "greybox_processes.wcm_hard.tiers.dephasing_scores": {"greybox_processes.wcm_hard.refdata"},
     "greybox_processes.wcm_hard.tiers.t7_ablation": {
         "greybox_processes.wcm_hard.tiers.t1_conservation",
         "greybox_processes.wcm_hard.tiers.t3_diauxie"},

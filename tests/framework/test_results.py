@@ -70,3 +70,20 @@ def test_netcdf_round_trip(small_run, tmp_path):
 
     back = xr.load_dataset(path)
     assert json.loads(back.attrs["params"]) == {"cells_per_type": 2}
+
+
+def test_text_coordinates_round_trip_without_zarr_format_warning(tmp_path):
+    """Gene / species names are stored as variable-length strings (specified in zarr v3)."""
+    import warnings
+
+    import numpy as np
+    import xarray as xr
+
+    ds = xr.Dataset({"x": (("species",), np.arange(3.0))},
+                    coords={"species": np.array(["lacY", "lacZ", "allolactose"])})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gb.write_zarr(ds, tmp_path / "t.zarr")
+    back = gb.read_zarr(tmp_path / "t.zarr")
+    assert [str(v) for v in back.species.values] == ["lacY", "lacZ", "allolactose"]
+    np.testing.assert_array_equal(back.x.values, ds.x.values)

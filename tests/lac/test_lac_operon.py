@@ -96,6 +96,46 @@ def test_dead_slots_do_not_change():
     np.testing.assert_array_equal(np.asarray(state.counts)[4:], start[4:])
 
 
+def test_process_advances_only_live_cells_whatever_the_free_slots(core):
+    """Free slots are neither read nor written, and live cells follow the same law whether
+    the population has 4 or 964 free slots (the process runs the kernel on the live rows).
+
+    Birth-death mRNA (``gamma_0 Omega`` in, ``gamma_M`` out) from 0: after ``t`` minutes
+    the count is Poisson with mean ``gamma_0 Omega / gamma_M (1 - exp(-gamma_M t))``; cells
+    of 1 and 3 fL, so a cell paired with another slot's volume would show.
+    """
+    p = LacParameters.from_sbml()
+    gamma_0, minutes, live = 1e-5, 2.0, 60
+    rates = {**BIRTH_DEATH, "gamma_0": gamma_0}
+    means = {}
+    for capacity, seed in ((64, 1), (1024, 2)):
+        rng = np.random.default_rng(seed)
+        slots = np.sort(rng.choice(capacity, live, replace=False))
+        alive = np.zeros(capacity)
+        alive[slots] = 1.0
+        # free slots hold junk that a read or a write would expose
+        lac = np.full((capacity, len(SPECIES)), 7.0)
+        lac[slots] = 0.0
+        volume = np.full(capacity, np.nan)
+        volume[slots] = np.where(np.arange(live) % 2 == 0, 1.0, 3.0)
+        process = LacOperon({"capacity": capacity, "rates": rates, "seed": seed}, core=core)
+        state = {"lac": lac, "volume": volume, "growth_rate": np.where(alive > 0, 0.0, np.nan),
+                 "alive": alive, "glucose": 0.0, "lactose": 0.0}
+        new = lac + process.update(state, minutes)["lac"]
+        free = alive == 0
+        np.testing.assert_array_equal(new[free], lac[free])
+        for fl in (1.0, 3.0):
+            mrna = new[(alive > 0) & (volume == fl), M]
+            expected = (gamma_0 * float(molecules_per_mM(fl)) / p.gamma_M
+                        * -math.expm1(-p.gamma_M * minutes))
+            se = math.sqrt(expected / mrna.size)
+            assert abs(mrna.mean() - expected) < 4 * se, (capacity, fl, mrna.mean(), expected)
+            means[capacity, fl] = (mrna.mean(), se)
+    for fl in (1.0, 3.0):
+        (m64, se64), (m1024, se1024) = means[64, fl], means[1024, fl]
+        assert abs(m64 - m1024) < 4 * math.hypot(se64, se1024), (fl, m64, m1024)
+
+
 def test_bad_rates_and_volumes_are_clear_errors():
     with pytest.raises(ValueError, match=r"alpha_L = -1.*1/min.*SBML value is 2880"):
         LacKinetics.create({"alpha_L": -1.0})
@@ -196,3 +236,117 @@ def test_process_config_errors(core):
         LacOperon({"method": "tau"}, core=core)
     with pytest.raises(ValueError, match="initial_counts"):
         LacOperon({"initial_counts": [1.0, 2.0]}, core=core)
+
+
+# --- regulation read from a store (the grey box acts through it) ------------------------------
+
+# mRNA only (no translation): its stationary law is Poisson with mean
+# (gamma_0 + alpha_M * induction) Omega / gamma_M at zero growth
+MRNA_ONLY = {"alpha_B": 0.0, "alpha_P": 0.0}
+REG_CELLS = 512
+
+
+def _mrna_mean(induction):
+    p = LacParameters.from_sbml()
+    return (p.gamma_0 + induction * p.alpha_M) * float(molecules_per_mM(1.0)) / p.gamma_M
+
+
+def _stationary_mrna(regulation, expected_induction, *, allolactose=0.0, seed=5, **kin):
+    """mRNA of REG_CELLS cells after 10 min (4 lifetimes), started at the expected mean."""
+    kinetics = LacKinetics.create(MRNA_ONLY, **kin)
+    counts = np.zeros((REG_CELLS, len(SPECIES)))
+    counts[:, SPECIES.index("allolactose")] = allolactose
+    counts[:, M] = round(_mrna_mean(expected_induction))
+    init, step = make_lac_operon(kinetics)
+    cells = np.ones(REG_CELLS)
+    state = step(init(seed, counts), cells, 0 * cells, cells > 0, 0.0, 0.0, 10.0,
+                 None if regulation is None else np.full(REG_CELLS, regulation))
+    check_errors(state)
+    return np.asarray(state.counts)[:, M].astype(float)
+
+
+def _assert_mean(m, mean):
+    # within 5 standard errors (Poisson variance), or 1% where the transcription is leaped
+    # (hazards frozen over a 0.02 min step)
+    assert abs(m.mean() - mean) < max(5 * math.sqrt(mean / m.size), 0.01 * mean)
+
+
+@pytest.mark.parametrize("regulation", [0.0, 0.25, 1.0])
+def test_regulation_from_a_store_sets_transcription(regulation):
+    """0: only the model's leak (basal transcription); 1: full induction; linear between.
+
+    The cells hold a million allolactose molecules, which under the model's own regulation
+    would induce them: a regulation input must override that, whatever its value.
+    """
+    m = _stationary_mrna(regulation, regulation, allolactose=1e6)
+    _assert_mean(m, _mrna_mean(regulation))
+    if regulation == 0.0:
+        assert m.mean() < 2.0   # ~1 transcript from the leak, not the induced ~1500
+
+
+def test_iptg_overrides_the_store():
+    """IPTG releases the repressor fully whatever the store says."""
+    _assert_mean(_stationary_mrna(0.0, 1.0, iptg=True), _mrna_mean(1.0))
+
+
+def test_without_a_regulation_input_the_kernel_is_the_model():
+    """Repressed without allolactose: YM's induction factor 1/K."""
+    k = LacParameters.from_sbml().K
+    _assert_mean(_stationary_mrna(None, 1.0 / k), _mrna_mean(1.0 / k))
+
+
+def test_non_finite_regulation_is_a_clear_error():
+    kin = LacKinetics.create()
+    init, step = make_lac_operon(kin)
+    regulation = np.zeros(REG_CELLS)   # as the tests above: the same compilation
+    regulation[3] = np.nan
+    cells = np.ones(REG_CELLS)
+    state = step(init(0, np.zeros((REG_CELLS, len(SPECIES)))), cells, 0 * cells, cells > 0,
+                 0.0, 0.0, 1.0, regulation)
+    with pytest.raises(SimulationError, match="cells/regulation"):
+        check_errors(state)
+
+
+def _regulated_population(regulation, capacity=16):
+    document = _population(capacity)
+    lac = document["state"]["lac"]
+    lac["config"] = {**lac["config"], "regulation": "store"}
+    lac["inputs"] = {**lac["inputs"], "regulation": ["cells", "regulation"]}
+    division = document["state"]["division"]
+    division["config"]["stores"] = division["config"]["stores"] + ["regulation"]
+    for direction in ("inputs", "outputs"):
+        division[direction]["regulation"] = ["cells", "regulation"]
+    if regulation is not None:
+        document["state"]["cells"] = {"regulation": np.full(capacity, regulation)}
+    return document
+
+
+def test_process_reads_the_regulation_store(core):
+    """The store acts on the process; its default initial value is the model's own (1/K)."""
+    core.register_link("ToyCells", ToyCells)
+    runs = {r: gb.run(_regulated_population(r), 15.0, core=core, progress=False)
+            for r in (None, 0.0, 1.0)}
+    k = LacParameters.from_sbml().K
+    initial = runs[None]["cells.regulation"].values
+    np.testing.assert_allclose(initial, 1.0 / k, rtol=1e-12)   # held: nothing writes it
+    mrna = {r: ds["cells.lac"].values[-1][ds["cells.alive"].values[-1] > 0.5, M].mean()
+            for r, ds in runs.items()}
+    assert mrna[1.0] > 100 * max(mrna[0.0], 1.0)
+    assert mrna[None] < 0.1 * mrna[1.0]
+    with pytest.raises(ValueError, match="regulation must be one of"):
+        LacOperon({"regulation": "neural"}, core=core)
+
+
+def test_initial_regulation_is_the_models_induction(core):
+    """The store starts at YM's induction factor of the initial cells, at initial_volume."""
+    p = LacParameters.from_sbml()
+    allolactose = 20_000.0   # molecules: 0.033 mM in 1 fL, induction ~30x the repressed 1/K
+    for volume in (1.0, 2.0):
+        lac = LacOperon({"capacity": 3, "initial_cells": 2, "regulation": "store",
+                         "initial_volume": volume, "initial_counts": [0, 0, 0, allolactose, 0]},
+                        core=core)
+        c_a = allolactose / float(molecules_per_mM(volume))
+        expected = (1 + p.K_1 * c_a ** p.n) / (p.K + p.K_1 * c_a ** p.n)
+        np.testing.assert_allclose(lac.initial_state()["regulation"],
+                                   [expected, expected, 1.0 / p.K], rtol=1e-12)
+    assert "regulation" not in LacOperon({"capacity": 3}, core=core).initial_state()

@@ -45,7 +45,7 @@ def cells_state(capacity, alive, volume, lacy, lacz, glucose, lactose, growth_ra
     lac[:, LACY], lac[:, LACZ] = slots(lacy), slots(lacz)
     return {"alive": slots(alive), "volume": slots(volume), "lac": lac,
             "growth_rate": np.zeros(capacity) if growth_rate is None else growth_rate,
-            "glucose": float(glucose), "lactose": float(lactose)}
+            "glucose": float(glucose), "lactose": float(lactose), "ledger": np.zeros(2)}
 
 
 def expected_lactose_bound(lacy, lacz, volume_fl, glucose, lactose):
@@ -287,7 +287,7 @@ class StaticCells(GreyboxProcess):
 def culture_document(capacity=4):
     cell_ports = ["alive", "volume", "lac", "growth_rate"]
     wires = {**{p: ["cells", p] for p in cell_ports},
-             **{p: ["medium", p] for p in ("glucose", "lactose")}}
+             **{p: ["medium", p] for p in ("glucose", "lactose", "ledger")}}
     return {"state": {
         "cells": {}, "medium": {},
         "static": {"_type": "process", "address": "local:StaticCells",
@@ -301,7 +301,7 @@ def culture_document(capacity=4):
                                   "initial_glucose": 0.1, "initial_lactose": 0.3},
                        "interval": 1.0, "inputs": dict(wires),
                        "outputs": {p: wires[p] for p in ("growth_rate", "glucose",
-                                                         "lactose")}},
+                                                         "lactose", "ledger")}},
     }}
 
 
@@ -399,3 +399,70 @@ def test_ijo1366_etfl_translates_from_charged_trnas_under_a_ribosome_cap(populat
                         glucose=process.config["initial_glucose"], lactose=5.0)
     rates = process.update(state, 1.0)["growth_rate"][:2] * 60.0
     assert rates[0] > 0 and rates[1] == pytest.approx(process.ribosome_growth_cap, rel=1e-9)
+
+
+# --- the ledger, the single-cell DynamicFBA, unknown ids -------------------------------------
+
+def test_recorded_read_outs_equal_each_cells_own_lp(population_core):
+    from greybox_processes.metabolism.population_process import ELEMENTS, element_counts
+
+    process = make_process(population_core)
+    record = dict(zip(process.untracked, element_counts(process.model, process.untracked)))
+    rng = np.random.default_rng(3)
+    bounds = np.column_stack([np.full(12, 8.0), rng.choice([0.0, 0.4, 1.1, 2.5, 3.0], 12)])
+    shared = solve_population(process.model, process.exchanges, bounds, record=record)
+    each = solve_each_cell(process.model, process.exchanges, bounds, record=record)
+    assert shared.recorded.shape == (12, len(ELEMENTS))
+    np.testing.assert_allclose(shared.recorded, each.recorded, atol=1e-6)
+    # what leaves through the untracked exchanges is what the tracked ones and growth do not
+    # hold (the network is balanced): carbon in = carbon out + carbon in biomass
+    from greybox_processes.metabolism.population_process import biomass_elements
+
+    tracked = shared.fluxes @ element_counts(process.model, process.exchanges)
+    balance = tracked + shared.recorded + shared.growth[:, None] * biomass_elements(
+        process.model)[None, :]
+    np.testing.assert_allclose(balance, 0.0, atol=1e-6)
+
+
+def test_the_ledger_moves_with_the_mediums_weights(population_core):
+    process = make_process(population_core, initial_cells=3)
+    state = cells_state(6, [1, 1, 1], [1.0, 1.5, 2.0], [0, 4000, 9000], [0, 2000, 4000],
+                        glucose=0.05, lactose=0.6)
+    update = process.update(state, 2.0)
+    cells = process.cell_bounds(state, 2.0)
+    growth, fluxes, secreted = process._solve(cells)
+    np.testing.assert_allclose(update["ledger"], cells.weights @ secreted, rtol=1e-12)
+    assert update["ledger"][0] > 0  # carbon leaves as CO2 (and acetate)
+
+
+def test_single_cell_dfba_has_the_populations_lp_at_t0(population_core):
+    process = make_process(population_core, initial_cells=2, initial_lactose=2.0)
+    lac = np.zeros(len(LAC_SPECIES))
+    for lacy, lacz in ((0.0, 0.0), (3000.0, 800.0)):
+        lac[LACY], lac[LACZ] = lacy, lacz
+        dfba = process.single_cell_dfba(lac=lac, volume=1.3)
+        with dfba.initial_lp() as model:
+            single = model.slim_optimize()
+            lactose_uptake = -model.reactions.get_by_id("EX_lcts_e").lower_bound
+        state = cells_state(6, [1], [1.3], [lacy], [lacz], process.config["initial_glucose"],
+                            2.0)
+        cells = process.cell_bounds(state, 1e-9)  # no availability cap in a tiny interval
+        assert single == pytest.approx(process._solve(cells)[0][0], abs=1e-9)
+        assert lactose_uptake == pytest.approx(cells.bounds[0, 1], rel=1e-12)
+    assert lactose_uptake > 0
+
+
+def test_single_cell_dfba_carries_the_etfl_cap(population_core):
+    process = make_process(population_core, method="etfl", initial_cells=1)
+    dfba = process.single_cell_dfba()
+    assert dfba.biomass_rxn.upper_bound == pytest.approx(process.ribosome_growth_cap)
+
+
+def test_unknown_exchange_names_the_key_the_model_and_the_fix(population_core):
+    with pytest.raises(UnknownExchangeError) as info:
+        make_process(population_core, lactose_exchange="EX_lcts")
+    message = str(info.value)
+    for part in ("lactose_exchange", "'EX_lcts'", "textbook_lactose", "EX_lcts_e", "Fix"):
+        assert part in message, message
+    with pytest.raises(UnknownExchangeError, match="not an exchange"):
+        make_process(population_core, glucose_exchange="PFK")  # a reaction, not an exchange

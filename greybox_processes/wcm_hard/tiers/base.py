@@ -13,13 +13,17 @@ import math
 import time as wallclock
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
 from ...framework.base import GreyboxStep
-from ...framework.document import edge_nodes
+from ...errors import SpecError
+from ...framework.document import edge_nodes, resolve_wire
 from ...framework.loading import build_document
-from ...framework.registry import default_core
+from ...framework.registry import default_core, resolve_process_class
 
 __all__ = ["TierResult", "TierStep", "PASS", "FAIL", "NOT_APPLICABLE", "ERROR",
-           "process_nodes", "dfba_node", "dfba_instance"]
+           "process_nodes", "process_class", "dfba_node", "dfba_instance", "metabolism_node",
+           "metabolism_instance", "is_population_metabolism", "initial_cell_lac"]
 
 PASS, FAIL, NOT_APPLICABLE, ERROR = "pass", "fail", "not applicable", "error"
 
@@ -162,11 +166,42 @@ def process_nodes(spec, overrides=None) -> dict:
     return edge_nodes(document["state"])
 
 
+def process_class(node):
+    """The class a spec node addresses (None when the address is unknown)."""
+
+    try:
+        return resolve_process_class(str(node.get("address", "")), default_core())
+    except SpecError:
+        return None
+
+
+def is_population_metabolism(node) -> bool:
+    """True for a node of :class:`~...metabolism.population_process.PopulationMetabolism`
+    (or a subclass): the metabolism of a cell population in a shared medium."""
+    from ...metabolism.population_process import PopulationMetabolism
+
+    cls = process_class(node) if node else None
+    return isinstance(cls, type) and issubclass(cls, PopulationMetabolism)
+
+
 def dfba_node(spec, overrides=None):
     """``(path, node)`` of the spec's dynamic-FBA process (``DynamicFBA`` or a subclass such as
     ``RegulatedDynamicFBA``), or ``(None, None)``."""
     for path, node in process_nodes(spec, overrides).items():
         if str(node.get("address", "")).split(":")[-1].endswith("DynamicFBA"):
+            return path, node
+    return None, None
+
+
+def metabolism_node(spec, overrides=None):
+    """``(path, node)`` of the spec's genome-scale metabolism: a dynamic-FBA culture
+    (:func:`dfba_node`) or a population's ``PopulationMetabolism``; ``(None, None)`` when it
+    has neither (e.g. a data-only cell). Recognised by the process class, not by names."""
+    path, node = dfba_node(spec, overrides)
+    if node is not None:
+        return path, node
+    for path, node in process_nodes(spec, overrides).items():
+        if is_population_metabolism(node):
             return path, node
     return None, None
 
@@ -180,3 +215,41 @@ def dfba_instance(node, **config_changes):
     cls = core.link_registry.get(name) or DynamicFBA
     config = {**dict(node.get("config") or {}), **config_changes}
     return cls(config, core)
+
+
+def initial_cell_lac(spec, path, node, overrides=None):
+    """The lac counts (the metabolism's ``lac_species`` order) of the population's first cell
+    at ``t = 0``, from the initial state of the process that writes the store the
+    metabolism's ``lac`` port reads; None when no process writes it (then no LacY)."""
+
+    wire = (node.get("inputs") or {}).get("lac")
+    if wire is None:
+        return None
+    target = tuple(resolve_wire(path, wire))
+    for other_path, other in process_nodes(spec, overrides).items():
+        outputs = other.get("outputs") or {}
+        for port, other_wire in outputs.items():
+            if other_path == path or tuple(resolve_wire(other_path, other_wire)) != target:
+                continue
+            cls = process_class(other)
+            if cls is None or not hasattr(cls, "initial_state"):
+                continue
+            state = cls(dict(other.get("config") or {}), default_core()).initial_state()
+            if port in state:
+                return np.asarray(state[port], dtype=float)[0]
+    return None
+
+
+def metabolism_instance(node, *, lac=None, **config_changes):
+    """A :class:`DynamicFBA` with the LP of the node's cell at its initial conditions.
+
+    A dynamic-FBA node: its process (:func:`dfba_instance`). A ``PopulationMetabolism``
+    node: one of its cells at ``t = 0`` (``single_cell_dfba``, with the first cell's ``lac``
+    counts, e.g. from :func:`initial_cell_lac`); ``config_changes`` then use the population's
+    config keys (``model``, ``glucose_km``, ``kcat_lacy``, ...).
+    """
+    if not is_population_metabolism(node):
+        return dfba_instance(node, **config_changes)
+    cls = process_class(node)
+    config = {**dict(node.get("config") or {}), **config_changes}
+    return cls(config, default_core()).single_cell_dfba(lac=lac)

@@ -4,7 +4,9 @@ Pure score: :func:`f1_score` of boolean calls against boolean truth (positives =
 A perfect predictor scores 1; one that calls every gene essential scores
 ``2 p / (1 + p)`` with ``p`` the share of essential genes.
 
-Runs: the composite's own cell, knocked out one gene at a time at its initial conditions
+Runs: the composite's own cell (a dynamic-FBA culture, or one cell of a population's
+``PopulationMetabolism`` at ``t = 0``: its ``single_cell_dfba``, the same LP with the first
+cell's lac counts), knocked out one gene at a time at its initial conditions
 (:func:`greybox_processes.metabolism.essentiality_screen` on Dask: the composite's model with
 its medium, uptake kinetics at the initial concentrations and, with the expression layer, the
 lac enzyme caps, the ribosome cap and protein made from charged tRNAs where the model has tRNA
@@ -16,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import FAIL, PASS, TierStep, dfba_instance, dfba_node
+from .base import (FAIL, PASS, TierStep, initial_cell_lac, is_population_metabolism,
+                   metabolism_instance, metabolism_node)
 
 __all__ = ["f1_score", "EssentialityTier", "screen_calls", "THRESHOLD"]
 
@@ -34,8 +37,9 @@ def f1_score(predicted, truth) -> dict:
     return _metrics(predicted, truth)
 
 
-def screen_calls(node, genes=None, *, client=None, progress=False, **config_changes):
-    """Essentiality calls (``gene``, ``essential``, ...) of the cell a DynamicFBA node builds.
+def screen_calls(node, genes=None, *, client=None, progress=False, lac=None, **config_changes):
+    """Essentiality calls (``gene``, ``essential``, ...) of the cell a metabolism node builds
+    (a DynamicFBA, or a PopulationMetabolism's cell at ``t = 0`` with ``lac`` counts).
 
     The knockout LPs see the cell at its initial conditions: uptake bounds of the tracked
     exchanges from their kinetics at the initial concentrations, and (expression layer) the lac
@@ -43,7 +47,7 @@ def screen_calls(node, genes=None, *, client=None, progress=False, **config_chan
     """
     from ...metabolism.screen import essentiality_screen
 
-    process = dfba_instance(node, **config_changes)
+    process = metabolism_instance(node, lac=lac, **config_changes)
     with process.initial_lp() as model:
         method = "fba" if process.expression is None else "etfl"
         present = None if genes is None else [g for g in genes if g in model.genes]
@@ -65,10 +69,13 @@ class EssentialityTier(TierStep):
     def _evaluate(self, client):
         from .. import refdata
 
-        path, node = dfba_node(self.config["spec"])
+        spec = self.config["spec"]
+        path, node = metabolism_node(spec)
         if node is None:
             return self.not_applicable("the composite has no genome-scale network (no "
-                                       "DynamicFBA process) to knock genes out of")
+                                       "DynamicFBA or PopulationMetabolism process) to knock "
+                                       "genes out of")
+        lac = initial_cell_lac(spec, path, node) if is_population_metabolism(node) else None
         reference = refdata.essentiality()
         notes = []
         genes = list(reference.index)
@@ -87,7 +94,10 @@ class EssentialityTier(TierStep):
         changes = {"model": self.config["model"]} if self.config["model"] else {}
         if changes:
             notes.append(f"model replaced by {self.config['model']!r} for this tier")
-        screen = screen_calls(node, None, client=client, **changes)
+        if is_population_metabolism(node):
+            notes.append("the population's cell at t = 0 (first cell's lac counts, initial "
+                         "medium), as one DynamicFBA LP")
+        screen = screen_calls(node, None, client=client, lac=lac, **changes)
         calls = screen.set_index("gene")["essential"]
         predicted = [bool(calls.get(g, False)) for g in genes]
         metrics = f1_score(predicted, reference["essential"].to_numpy(dtype=bool))

@@ -8,12 +8,18 @@ paper does (:func:`greybox_processes.metabolism.diauxic_lag`: the extra delay of
 against the pre-induced one between the end of glucose and growth on lactose). A culture that
 does not reach 90% of the pre-induced culture's final biomass has not recovered: its lag is
 unbounded (score ``inf``), not the number the delay formula would give.
+
+Population cells (a ``PopulationMetabolism``): the same definition on the cell's own
+population, at 0.02% and 0.2% lactose, with single-cell lags as evidence
+(:mod:`.t3_population`; the population options set its cells and minutes).
 """
 from __future__ import annotations
 
 import math
 
 from .base import FAIL, PASS, TierStep, dfba_node
+from .population import population_cell
+from .t3_population import population_diauxie
 
 __all__ = ["lag_error", "DiauxieTier", "TOLERANCE"]
 
@@ -40,7 +46,13 @@ class DiauxieTier(TierStep):
     criterion = f"lag within {TOLERANCE:.0%} of 41 min (Julou et al. 2020, MG1655)"
     config_schema = {**TierStep.config_schema,
                      "time": {"_type": "float", "_default": 9.0},
-                     "strain": {"_type": "string", "_default": "MG1655"}}
+                     "strain": {"_type": "string", "_default": "MG1655"},
+                     "population_minutes": {"_type": "float", "_default": 420.0},
+                     "quick_population_minutes": {"_type": "float", "_default": 400.0},
+                     "population_cells": {"_type": "integer", "_default": 8},
+                     "quick_population_cells": {"_type": "integer", "_default": 1}}
+    tolerance = TOLERANCE
+    lag_error = staticmethod(lag_error)
 
     def initialize(self, config):
         super().initialize(config)
@@ -62,6 +74,13 @@ class DiauxieTier(TierStep):
         from ...metabolism.lag import diauxic_lag
         from .. import refdata
 
+        lags = refdata.diauxic_lags()
+        population = population_cell(self.config["spec"])
+        if population is not None:
+            strain = self.config["strain"]
+            return population_diauxie(self, population,
+                                      float(lags.loc[strain, "diauxic_lag_min"]),
+                                      float(lags.loc[strain, "lag_err_min"]))
         path, node = dfba_node(self.config["spec"])
         config = (node or {}).get("config") or {}
         if node is None or len(config.get("exchanges", [])) < 2 or "EX_lcts_e" not in \
@@ -70,7 +89,6 @@ class DiauxieTier(TierStep):
                                        "culture with an iptg switch (tracking EX_glc__D_e and "
                                        "EX_lcts_e): the pre-induced reference culture of the "
                                        "Julou measurement cannot be run")
-        lags = refdata.diauxic_lags()
         observed = float(lags.loc[self.config["strain"], "diauxic_lag_min"])
         experiment, reference = self.runs()
         final_e = float(experiment["env.biomass"].values[-1])

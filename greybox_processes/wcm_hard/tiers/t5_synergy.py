@@ -9,7 +9,8 @@ Pure scores:
 * :func:`classify_index`, :func:`classify_indigo` - three classes, with an additivity band.
 * :func:`classification_accuracy` - share of pairs classified as measured.
 
-Runs: the composite's own dynamic-FBA cell at its initial conditions, dosed through
+Runs: the composite's own dynamic-FBA cell (or its population's cell at ``t = 0``, as
+``single_cell_dfba``) at its initial conditions, dosed through
 :mod:`greybox_processes.metabolism.drugs` (a drug occupies d/(1+d) of its target; ribosomes
 through the expression layer, RNA polymerase and gyrase through the fixed-composition biomass
 reaction, cell wall through the penicillin-binding-protein reactions, folate through DHFR).
@@ -26,7 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import FAIL, PASS, TierStep, dfba_instance, dfba_node
+from .base import (FAIL, PASS, TierStep, initial_cell_lac, is_population_metabolism,
+                   metabolism_instance, metabolism_node)
 
 __all__ = ["hill", "hill_inverse", "loewe_index", "classify_index", "classify_indigo",
            "target_level_ceiling",
@@ -133,7 +135,8 @@ class SynergyTier(TierStep):
                         np.full(observed.shape, majority), observed),
                     "majority_class": str(majority),
                     "target_level_ceiling": target_level_ceiling(pairs, observed)}
-        _path, node = dfba_node(self.config["spec"])
+        spec = self.config["spec"]
+        path, node = metabolism_node(spec)
         if node is None:
             return self.not_applicable("no drug-action mechanism: the composite has no "
                                        "dynamic-FBA cell whose ribosomes, polymerases, cell "
@@ -143,7 +146,8 @@ class SynergyTier(TierStep):
         changes = {"model": self.config["model"]} if self.config["model"] else {}
         if changes:
             notes.append(f"model replaced by {self.config['model']!r} for this tier")
-        cell = DrugCell.from_process(dfba_instance(node, **changes))
+        lac = initial_cell_lac(spec, path, node) if is_population_metabolism(node) else None
+        cell = DrugCell.from_process(metabolism_instance(node, lac=lac, **changes))
         evidence["model"] = cell.process.model.id
         evidence["targets"] = cell.representation
         isoboles = {}

@@ -7,8 +7,10 @@ the cell passes when it is strictly better on both (lower error, lower violation
 
 Runs: tiers 3 and 1 on the cell and on the baselines (``tier1_steps`` / ``tier3_time`` set the
 length of those runs; 0 keeps each tier's own default, 1e5 steps in full mode for tier 1). The baselines are spec paths
-(``mechanistic_baseline``, ``data_baseline``); by default ``mechanistic_only_cell.yaml`` and
-``black_box_cell.yaml`` next to the certified spec. Without both baselines the tier is not
+(``mechanistic_baseline``, ``data_baseline``); by default the specs next to the certified
+one named by :func:`baseline_names` (``grey_box_cell.yaml`` -> ``mechanistic_only_cell.yaml``,
+``black_box_cell.yaml``; ``ecoli_grey_box.yaml`` -> ``ecoli_mechanistic_only.yaml``,
+``ecoli_black_box.yaml``). Without both baselines the tier is not
 applicable (the half that can be computed is reported as evidence).
 """
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 from ...framework.registry import default_core
 from .base import FAIL, NOT_APPLICABLE, PASS, TierStep
 
-__all__ = ["double_dissociation", "AblationTier"]
+__all__ = ["double_dissociation", "baseline_names", "AblationTier"]
 
 
 def double_dissociation(lag_error_cell, lag_error_mechanistic, violation_cell,
@@ -34,6 +36,23 @@ def double_dissociation(lag_error_cell, lag_error_mechanistic, violation_cell,
     conservation = better(violation_cell, violation_data)
     passed = None if None in (dynamic, conservation) else bool(dynamic and conservation)
     return {"dynamic": dynamic, "conservation": conservation, "passed": passed}
+
+
+def baseline_names(spec_name: str) -> tuple[str, str]:
+    """``(mechanistic-only, data-only)`` baseline file names for a spec file name.
+
+    The naming convention of the cells: ``<prefix>grey_box<suffix>.yaml`` (or ``glass_box``)
+    has the baselines ``<prefix>mechanistic_only<suffix>.yaml`` and
+    ``<prefix>black_box<suffix>.yaml``; any other name gets the single-culture baselines
+    ``mechanistic_only_cell.yaml`` and ``black_box_cell.yaml``.
+    """
+    stem, dot, ext = str(spec_name).rpartition(".")
+    stem, ext = (stem, dot + ext) if dot else (ext, ".yaml")
+    for kind in ("grey_box", "glass_box"):
+        prefix, found, suffix = stem.partition(kind)
+        if found:
+            return (f"{prefix}mechanistic_only{suffix}{ext}", f"{prefix}black_box{suffix}{ext}")
+    return "mechanistic_only_cell.yaml", "black_box_cell.yaml"
 
 
 class AblationTier(TierStep):
@@ -67,6 +86,9 @@ class AblationTier(TierStep):
             config.update(steps=self.config["tier1_steps"], quick_steps=self.config["tier1_steps"])
         if cls.tier == 3 and self.config["tier3_time"] > 0:
             config["time"] = self.config["tier3_time"]
+            # a population's clock is in minutes
+            config["population_minutes"] = config["quick_population_minutes"] = \
+                60.0 * self.config["tier3_time"]
         step = cls(config, default_core())
         return step.evaluate(client)
 
@@ -74,8 +96,9 @@ class AblationTier(TierStep):
         from .t1_conservation import ConservationTier
         from .t3_diauxie import DiauxieTier
 
-        mech = self._baseline("mechanistic_baseline", "mechanistic_only_cell.yaml")
-        data = self._baseline("data_baseline", "black_box_cell.yaml")
+        mech_name, data_name = baseline_names(Path(self.config["spec"]).name)
+        mech = self._baseline("mechanistic_baseline", mech_name)
+        data = self._baseline("data_baseline", data_name)
         evidence = {"mechanistic_baseline": mech, "data_baseline": data}
         values = {}
         if mech:
@@ -98,8 +121,8 @@ class AblationTier(TierStep):
         if missing:
             return self.not_applicable(f"no {' and no '.join(missing)} baseline spec (give "
                                        "mechanistic_baseline / data_baseline, or put "
-                                       "mechanistic_only_cell.yaml / black_box_cell.yaml next "
-                                       "to the spec)", evidence=evidence)
+                                       f"{mech_name} / {data_name} next to the spec)",
+                                       evidence=evidence)
         if verdict["passed"] is None:
             return self.make(NOT_APPLICABLE, evidence=evidence,
                              notes=["a baseline produced no score for its tier"])

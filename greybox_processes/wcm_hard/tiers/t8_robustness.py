@@ -9,14 +9,19 @@ Pure scores:
 
 Runs: the essentiality screen of tier 2 on the composite's cell (initial conditions) with the
 Km of every tracked exchange and the kcat of every enzyme in the expression layer scaled by one
-Latin-hypercube sample each; ``samples`` (full) or ``quick_samples`` screens, on Dask.
+Latin-hypercube sample each; ``samples`` (full) or ``quick_samples`` screens, on Dask. For a
+population (``PopulationMetabolism``) the parameters are its own: the glucose and lactose
+K_m (``glucose_km``, ``lactose_km``) and the LacY and LacZ turnover numbers (``kcat_lacy``,
+``kcat_lacz``), each screen on the population's cell at ``t = 0``.
 Pass: share of stable calls >= ``threshold`` (0.95, our choice; the seed gives no number).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .base import FAIL, PASS, TierStep, dfba_instance, dfba_node
+from ...framework.registry import default_core
+from .base import (FAIL, PASS, TierStep, dfba_instance, initial_cell_lac,
+                   is_population_metabolism, metabolism_node, process_class)
 
 __all__ = ["latin_hypercube", "stability_share", "RobustnessTier"]
 
@@ -38,6 +43,37 @@ def stability_share(reference, perturbed) -> float:
         raise ValueError(f"perturbed calls {perturbed.shape} must have one column per gene "
                          f"({reference.size})")
     return float(np.mean(np.all(perturbed == reference[None, :], axis=0)))
+
+
+def _dfba_parameters(node):
+    """``(names, scale -> config changes)``: K_m of each tracked exchange, kcat of the
+    expression layer's enzymes (DynamicFBA config keys ``km``, ``kcat``)."""
+    process = dfba_instance(node)
+    km = {ex: k.km for ex, k in process.kinetics.items()}
+    kcat = {}
+    if process.expression is not None:
+        table = process.expression.kcat
+        kcat = {rid: table[rid] for rid in process.expression.enzyme_reactions}
+    names = [f"km:{ex}" for ex in km] + [f"kcat:{r}" for r in kcat]
+
+    def changes(scale):
+        return {"km": {ex: v * scale[f"km:{ex}"] for ex, v in km.items()},
+                "kcat": {r: v * scale[f"kcat:{r}"] for r, v in kcat.items()}}
+
+    return names, changes
+
+
+def _population_parameters(node):
+    """``(names, scale -> config changes)`` of a PopulationMetabolism: its uptake K_m and its
+    lac enzymes' turnover numbers (the values it derives from its cited defaults)."""
+    cell = process_class(node)(dict(node.get("config") or {}), default_core())
+    values = {"glucose_km": cell.glucose_kinetics.km, "lactose_km": cell.lactose_km,
+              "kcat_lacy": cell.kcat_lacy, "kcat_lacz": cell.kcat_lacz}
+
+    def changes(scale):
+        return {name: value * scale[name] for name, value in values.items()}
+
+    return list(values), changes
 
 
 class RobustnessTier(TierStep):
@@ -64,28 +100,24 @@ class RobustnessTier(TierStep):
     def _evaluate(self, client):
         from .t2_essentiality import screen_calls
 
-        path, node = dfba_node(self.config["spec"])
+        spec = self.config["spec"]
+        path, node = metabolism_node(spec)
         if node is None:
             return self.not_applicable("the composite has no network with kcat/Km parameters "
-                                       "and essentiality calls (no DynamicFBA process)")
-        process = dfba_instance(node)
-        km = {ex: k.km for ex, k in process.kinetics.items()}
-        kcat = {}
-        if process.expression is not None:
-            table = process.expression.kcat
-            kcat = {rid: table[rid] for rid in process.expression.enzyme_reactions}
-        names = [f"km:{ex}" for ex in km] + [f"kcat:{r}" for r in kcat]
+                                       "and essentiality calls (no DynamicFBA or "
+                                       "PopulationMetabolism process)")
+        population = is_population_metabolism(node)
+        lac = initial_cell_lac(spec, path, node) if population else None
+        names, changes_for = (_population_parameters(node) if population
+                              else _dfba_parameters(node))
         n = self.config["quick_samples"] if self.config["quick"] else self.config["samples"]
         factors = latin_hypercube(n, len(names), span=self.config["span"],
                                   seed=self.config["seed"])
-        base = screen_calls(node, client=client).set_index("gene")["essential"]
+        base = screen_calls(node, client=client, lac=lac).set_index("gene")["essential"]
         rows = []
         for f in factors:
-            scale = dict(zip(names, f))
-            screen = screen_calls(
-                node, client=client,
-                km={ex: v * scale[f"km:{ex}"] for ex, v in km.items()},
-                kcat={r: v * scale[f"kcat:{r}"] for r, v in kcat.items()})
+            screen = screen_calls(node, client=client, lac=lac,
+                                  **changes_for(dict(zip(names, f))))
             rows.append(screen.set_index("gene")["essential"].reindex(base.index).to_numpy())
         perturbed = np.array(rows, dtype=bool)
         share = stability_share(base.to_numpy(dtype=bool), perturbed)

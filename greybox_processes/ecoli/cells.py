@@ -1,0 +1,141 @@
+"""The four E. coli cells of WCM-Hard: glass, grey, mechanistic-only and black box.
+
+Python builders of ``composites/ecoli_{glass_box,grey_box,mechanistic_only,black_box}.yaml``
+(each gives the same document as its YAML). All four are the population of
+:func:`~.composites.ecoli_population` (a batch culture on glucose + lactose of cells made of
+separate processes sharing each cell's stores), on the genome-scale ``iJO1366`` by default,
+``method: etfl``, one process swap apart:
+
+* ``ecoli_glass_box``: :func:`~.composites.ecoli_population` itself: every process with its
+  literature defaults, the lac operon regulated by its own Yildirim-Mackey repression
+  (``lac.config.regulation: model``); nothing fitted.
+* ``ecoli_mechanistic_only``: the glass box with ``lac.config.regulation: store``: the lac
+  transcription reads the per-cell store ``cells/regulation``, which nothing writes, so it
+  stays at its initial value, the lac model's own induction of the initial cells
+  (:meth:`~greybox_processes.lac.process.LacOperon.initial_regulation`: YM's induction
+  factor at their allolactose, ``1/K`` = 1.4e-4 for cells fresh from glucose). It is the
+  grey box without its controller: the mechanism with regulation frozen where it starts.
+* ``ecoli_grey_box``: the mechanistic-only cell plus ``controller``
+  (:class:`~greybox_processes.neural.population_controller.PopulationController`): the
+  grey box's latent Transformer (shipped ``grey_box_controller.pt``) writes each cell's
+  ``cells/regulation`` every minute.
+* ``ecoli_black_box``: the mechanistic-only cell with ``metabolism`` swapped for
+  :class:`~greybox_processes.neural.population_blackbox.PopulationDataOnly` (shipped
+  ``black_box_cell.pt``): growth and medium uptake predicted, no stoichiometry.
+
+Besides the swapped node, only the ``division`` step's list of per-cell stores changes (it
+partitions every per-cell store, and the regulation, the controller's latent state and the
+black box's latent state are per-cell stores); the tests check this.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ..neural.composites import BLACKBOX_WEIGHTS, CONTROLLER_WEIGHTS
+from ..neural.controller import NETWORK_CONFIG
+from ..neural.embedding import feature_names
+from ..neural.population_blackbox import BLACKBOX_INPUTS
+from ..neural.population_controller import CONTROLLER_INPUTS
+from .composites import ecoli_population
+
+__all__ = ["ecoli_glass_box", "ecoli_grey_box", "ecoli_mechanistic_only", "ecoli_black_box",
+           "DEFAULT_MODEL", "DEFAULT_METHOD", "CELL_KINDS"]
+
+#: The four cells, in order of how much of them is mechanism.
+CELL_KINDS = ("glass_box", "grey_box", "mechanistic_only", "black_box")
+#: Genome-scale with the ETFL-style layer by default (issue 16): protein from charged tRNAs,
+#: growth capped by the pre-culture's ribosomes. Per update it costs about what plain FBA
+#: costs on iJO1366 (both solve the same few LPs per distinct bound set); ``method='fba'``
+#: drops the layer.
+DEFAULT_MODEL = "iJO1366"
+DEFAULT_METHOD = "etfl"
+#: Per-cell stores of the networks' latent states and histories.
+_CONTROLLER_STORES = ("latent", "history")
+_BLACKBOX_STORES = {"latent": "metabolism_latent", "history": "metabolism_history"}
+
+
+def _network_shape(config: Mapping[str, Any], inputs) -> dict:
+    """``{latent: [width], history: [history, n_features]}`` of a network process's config."""
+    width = int(config.get("width", NETWORK_CONFIG["width"]["_default"]))
+    history = int(config.get("history", NETWORK_CONFIG["history"]["_default"]))
+    return {"latent": [width], "history": [history, len(feature_names(list(inputs)))]}
+
+
+def _add_division_stores(document: dict, shapes: Mapping[str, list]) -> None:
+    """Make the Division partition the per-cell stores ``shapes`` ({store: trailing shape})."""
+    division = document["state"]["division"]
+    config = division["config"]
+    config["stores"] = list(config["stores"]) + list(shapes)
+    trailing = {**config.get("trailing_shape", {})}
+    trailing.update({name: list(shape) for name, shape in shapes.items() if shape})
+    config["trailing_shape"] = trailing
+    for direction in ("inputs", "outputs"):
+        division[direction] = {**division[direction],
+                               **{name: ["cells", name] for name in shapes}}
+    # keep the Division's control ports last, as ecoli_population writes them
+    for direction in ("inputs", "outputs"):
+        wires = division[direction]
+        stores = {k: v for k, v in wires.items() if k in config["stores"]}
+        division[direction] = {**stores, **{k: v for k, v in wires.items() if k not in stores}}
+
+
+def ecoli_glass_box(*, model: str = DEFAULT_MODEL, method: str = DEFAULT_METHOD,
+                    metabolism_config: Mapping[str, Any] | None = None, **kwargs) -> dict:
+    """The glass-box E. coli population (see the module doc; kwargs: :func:`ecoli_population`)."""
+    return ecoli_population(model=model,
+                            metabolism_config={"method": method, **(metabolism_config or {})},
+                            **kwargs)
+
+
+def ecoli_mechanistic_only(*, lac_config: Mapping[str, Any] | None = None, **kwargs) -> dict:
+    """The glass box with the lac transcription read from ``cells/regulation`` (held)."""
+    document = ecoli_glass_box(lac_config={"regulation": "store", **(lac_config or {})},
+                               **kwargs)
+    lac = document["state"]["lac"]
+    lac["inputs"] = {**lac["inputs"], "regulation": ["cells", "regulation"]}
+    _add_division_stores(document, {"regulation": []})
+    return document
+
+
+def ecoli_grey_box(*, weights: str = CONTROLLER_WEIGHTS,
+                   controller_address: str = "local:PopulationController",
+                   controller_config: Mapping[str, Any] | None = None, **kwargs) -> dict:
+    """The mechanistic-only cell plus the PopulationController writing ``cells/regulation``."""
+    document = ecoli_mechanistic_only(**kwargs)
+    state = document["state"]
+    config = {"capacity": state["lac"]["config"]["capacity"], "weights": weights,
+              **(controller_config or {})}
+    own = {name: ["cells", name] for name in (*_CONTROLLER_STORES, "regulation")}
+    controller = {
+        "_type": "process", "address": controller_address, "config": config,
+        "interval": state["lac"]["interval"],
+        "inputs": {**{p: ["cells", p] for p in ("alive", "volume", "lac", "growth_rate")},
+                   "glucose": ["medium", "glucose"], "lactose": ["medium", "lactose"], **own},
+        "outputs": dict(own),
+    }
+    # the controller next to the lac operon it regulates
+    document["state"] = {}
+    for key, node in state.items():
+        document["state"][key] = node
+        if key == "lac":
+            document["state"]["controller"] = controller
+    _add_division_stores(document, _network_shape(config, CONTROLLER_INPUTS))
+    return document
+
+
+def ecoli_black_box(*, weights: str = BLACKBOX_WEIGHTS,
+                    metabolism_address: str = "local:PopulationDataOnly",
+                    metabolism_config: Mapping[str, Any] | None = None, **kwargs) -> dict:
+    """The mechanistic-only cell with its metabolism swapped for the data-only network."""
+    document = ecoli_mechanistic_only(**kwargs)
+    node = document["state"]["metabolism"]
+    old = node["config"]
+    config = {key: old[key] for key in ("capacity", "initial_cells", "initial_glucose",
+                                        "initial_lactose", "initial_biomass", "lac_species")}
+    config.update({"weights": weights, **(metabolism_config or {})})
+    own = {port: ["cells", store] for port, store in _BLACKBOX_STORES.items()}
+    node.update({"address": metabolism_address, "config": config,
+                 "inputs": {**node["inputs"], **own}, "outputs": {**node["outputs"], **own}})
+    shapes = _network_shape(config, BLACKBOX_INPUTS)
+    _add_division_stores(document, {_BLACKBOX_STORES[k]: v for k, v in shapes.items()})
+    return document
