@@ -121,7 +121,7 @@ from .population_fba import PopulationFBA, solve_population
 from .translation import couple_translation_to_trna
 from .uptake import DEFAULT_KINETICS, UptakeKinetics, uptake_bound
 
-__all__ = ["PopulationMetabolism", "CellBounds", "availability_cap", "LAC_SPECIES",
+__all__ = ["PopulationMetabolism", "population_cell_ports", "CellBounds", "availability_cap", "LAC_SPECIES",
            "AVOGADRO", "DEFAULT_DRY_MASS_DENSITY", "METHODS", "ELEMENTS", "element_counts",
            "biomass_elements"]
 
@@ -212,6 +212,14 @@ def availability_cap(bounds, weights, amount: float) -> float:
             return max(cap, 0.0)
     return math.inf  # not reached: the uncapped total exceeds amount
 
+
+
+def population_cell_ports(capacity: int, n_lac_species: int) -> dict:
+    """The per-cell ports a population's metabolism reads (any process swapped in for it too)."""
+    return {"alive": array_port((capacity,)),
+            "volume": array_port((capacity,), "fL", divide="split"),
+            "lac": array_port((capacity, n_lac_species), divide="binomial"),
+            "growth_rate": array_port((capacity,), "1/min", divide="copy")}
 
 class PopulationMetabolism(GreyboxProcess):
     """Flux balance of every live cell in a shared medium: per-cell growth rates, medium uptake."""
@@ -379,11 +387,7 @@ class PopulationMetabolism(GreyboxProcess):
 
     # -- ports ---------------------------------------------------------------------------
     def _cell_ports(self):
-        n = self.config["capacity"]
-        return {"alive": array_port((n,)),
-                "volume": array_port((n,), "fL", divide="split"),
-                "lac": array_port((n, len(self.config["lac_species"])), divide="binomial"),
-                "growth_rate": array_port((n,), "1/min", divide="copy")}
+        return population_cell_ports(self.config["capacity"], len(self.config["lac_species"]))
 
     def inputs(self):
         # the ledger is only written (deltas); it is an input too so that a spec may wire it

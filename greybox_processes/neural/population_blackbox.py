@@ -45,11 +45,12 @@ from ..metabolism.errors import InvalidConcentrationError
 from ..framework.base import GreyboxProcess
 from ..framework.division import check_slots
 from ..framework.ports import array_port
+from ..metabolism.population_process import population_cell_ports
 from ..metabolism.composites import GLUCOSE_MW, LACTOSE_MW, percent_to_mM
 from .controller import NETWORK_CONFIG, configured_network
 from .embedding import FEATURES, embed, feature_names
 from .networks import LatentTransformer, finite_or_raise, torch_threads
-from .population_controller import TRAINED_STEP_MIN
+from .population_controller import check_trained_step
 
 __all__ = ["PopulationDataOnly", "BLACKBOX_INPUTS"]
 
@@ -98,11 +99,8 @@ class PopulationDataOnly(GreyboxProcess):
 
     # -- ports ---------------------------------------------------------------------------
     def _cell_ports(self):
-        n = self.config["capacity"]
-        return {"alive": array_port((n,)),
-                "volume": array_port((n,), "fL", divide="split"),
-                "lac": array_port((n, len(self.config["lac_species"])), divide="binomial"),
-                "growth_rate": array_port((n,), "1/min", divide="copy")}
+        # PopulationMetabolism's own ports: the black box is a one-node swap for it
+        return population_cell_ports(self.config["capacity"], len(self.config["lac_species"]))
 
     def _written(self):
         n = self.config["capacity"]
@@ -171,11 +169,7 @@ class PopulationDataOnly(GreyboxProcess):
         return out
 
     def update(self, state, interval):
-        if abs(float(interval) - TRAINED_STEP_MIN) > 1e-9:
-            raise ValueError(f"PopulationDataOnly steps its network once per update and the "
-                             f"weights learned {TRAINED_STEP_MIN:g}-minute steps, but it runs "
-                             f"every {interval} min; set the metabolism's interval to "
-                             f"{TRAINED_STEP_MIN:g}")
+        check_trained_step("PopulationDataOnly", "metabolism", interval)
         n = self.config["capacity"]
         alive = self._read(state, "alive", (n,))
         volume = self._read(state, "volume", (n,))

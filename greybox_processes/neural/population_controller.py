@@ -55,7 +55,8 @@ from .controller import NETWORK_CONFIG, build_controller_network, configured_net
 from .embedding import embed, feature_names
 from .networks import finite_or_raise, torch_threads
 
-__all__ = ["PopulationController", "CONTROLLER_INPUTS", "TRAINED_STEP_MIN", "cell_features"]
+__all__ = ["PopulationController", "CONTROLLER_INPUTS", "TRAINED_STEP_MIN", "cell_features",
+           "check_trained_step"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,14 @@ CONTROLLER_INPUTS = ("concentrations", "growth_rate", "lac")
 #: Minutes of one network step: the single-culture cells' interval (1/60 h) the shipped
 #: weights were trained on.
 TRAINED_STEP_MIN = 1.0
+
+
+def check_trained_step(process: str, node: str, interval) -> None:
+    """Refuse an interval other than the one-minute step the shipped weights learned."""
+    if abs(float(interval) - TRAINED_STEP_MIN) > 1e-9:
+        raise ValueError(f"{process} steps its network once per update and the weights learned "
+                         f"{TRAINED_STEP_MIN:g}-minute steps, but it runs every {interval} min; "
+                         f"set the {node}'s interval to {TRAINED_STEP_MIN:g}")
 _MIN_PER_H = 60.0
 
 
@@ -159,11 +168,7 @@ class PopulationController(GreyboxProcess):
         return new_latent.double().cpu().numpy(), induction.cpu().numpy()
 
     def update(self, state, interval):
-        if abs(float(interval) - TRAINED_STEP_MIN) > 1e-9:
-            raise ValueError(f"PopulationController steps its network once per update and the "
-                             f"weights learned {TRAINED_STEP_MIN:g}-minute steps, but it runs "
-                             f"every {interval} min; set the controller's interval to "
-                             f"{TRAINED_STEP_MIN:g}")
+        check_trained_step("PopulationController", "controller", interval)
         n = self.config["capacity"]
         alive = self._read(state, "alive", (n,))
         volume = self._read(state, "volume", (n,))
