@@ -121,7 +121,7 @@ from .population_fba import PopulationFBA, solve_population
 from .translation import couple_translation_to_trna
 from .uptake import DEFAULT_KINETICS, UptakeKinetics, uptake_bound
 
-__all__ = ["PopulationMetabolism", "population_cell_ports", "CellBounds", "availability_cap", "LAC_SPECIES",
+__all__ = ["PopulationMetabolism", "population_cell_ports", "check_culture_config", "CellBounds", "availability_cap", "LAC_SPECIES",
            "AVOGADRO", "DEFAULT_DRY_MASS_DENSITY", "METHODS", "ELEMENTS", "element_counts",
            "biomass_elements"]
 
@@ -214,6 +214,17 @@ def availability_cap(bounds, weights, amount: float) -> float:
 
 
 
+def check_culture_config(cfg, positive: dict) -> None:
+    """The culture's starting numbers: ``positive`` ({key: unit}) > 0, the medium (mM) >= 0."""
+    for key, unit in positive.items():
+        if not (math.isfinite(cfg[key]) and cfg[key] > 0):
+            raise ValueError(f"{key} ({unit}) must be a positive number, got {cfg[key]!r}")
+    for key in ("initial_glucose", "initial_lactose"):
+        if not (math.isfinite(cfg[key]) and cfg[key] >= 0):
+            raise InvalidConcentrationError(f"{key} (mM) must be finite and >= 0, got "
+                                            f"{cfg[key]!r}")
+
+
 def population_cell_ports(capacity: int, n_lac_species: int) -> dict:
     """The per-cell ports a population's metabolism reads (any process swapped in for it too)."""
     return {"alive": array_port((capacity,)),
@@ -299,14 +310,8 @@ class PopulationMetabolism(GreyboxProcess):
             if not (math.isfinite(cfg[key]) and cfg[key] >= 0):
                 raise ValueError(f"{key} must be a finite number >= 0 (0: the cited default), "
                                  f"got {cfg[key]!r}")
-        for key, unit in (("dry_mass_density", "gDW/L"), ("initial_biomass", "gDW/L"),
-                          ("initial_volume", "fL")):
-            if not (math.isfinite(cfg[key]) and cfg[key] > 0):
-                raise ValueError(f"{key} ({unit}) must be a positive number, got {cfg[key]!r}")
-        for key in ("initial_glucose", "initial_lactose"):
-            if not (math.isfinite(cfg[key]) and cfg[key] >= 0):
-                raise InvalidConcentrationError(f"{key} (mM) must be finite and >= 0, got "
-                                                f"{cfg[key]!r}")
+        check_culture_config(cfg, {"dry_mass_density": "gDW/L", "initial_biomass": "gDW/L",
+                                   "initial_volume": "fL"})
 
     def _check_exchange_ids(self):
         """UnknownExchangeError naming the config key, the id, the model and close matches."""

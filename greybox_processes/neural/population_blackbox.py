@@ -36,16 +36,14 @@ is refused with a clear error.
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import torch
 
-from ..metabolism.errors import InvalidConcentrationError
 from ..framework.base import GreyboxProcess
 from ..framework.division import check_slots
 from ..framework.ports import array_port
-from ..metabolism.population_process import population_cell_ports
+from ..metabolism.population_process import check_culture_config, population_cell_ports
 from ..metabolism.composites import GLUCOSE_MW, LACTOSE_MW, percent_to_mM
 from .controller import NETWORK_CONFIG, configured_network
 from .embedding import FEATURES, embed, feature_names
@@ -82,13 +80,7 @@ class PopulationDataOnly(GreyboxProcess):
     def initialize(self, config):
         cfg = self.config
         check_slots(cfg["capacity"], cfg["initial_cells"], least_initial=1)
-        for key, unit in (("initial_biomass", "gDW/L"), ("initial_volume", "fL")):
-            if not (math.isfinite(cfg[key]) and cfg[key] > 0):
-                raise ValueError(f"{key} ({unit}) must be a positive number, got {cfg[key]!r}")
-        for key in ("initial_glucose", "initial_lactose"):
-            if not (math.isfinite(cfg[key]) and cfg[key] >= 0):
-                raise InvalidConcentrationError(f"{key} (mM) must be finite and >= 0, got "
-                                                f"{cfg[key]!r}")
+        check_culture_config(cfg, {"initial_biomass": "gDW/L", "initial_volume": "fL"})
         self.stores = list(BLACKBOX_INPUTS)
         self.n_features = len(feature_names(self.stores))
         self.net, self.device, shape = configured_network(
