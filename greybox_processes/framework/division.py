@@ -299,6 +299,33 @@ def resolve_division_rules(edges: dict, instances: dict, ports_on: dict, *, file
             rules[port] = declared[target][0]
         node["config"] = {**(node.get("config") or {}), "rules": rules}
         instance.config["rules"] = dict(rules)
+    _check_every_per_cell_store_divides(edges, dividers, declared, file=file)
+
+
+def _check_every_per_cell_store_divides(edges: dict, dividers: dict, declared: dict, *,
+                                        file=None) -> None:
+    """A store some port declares a division rule for, in a composite with a division step,
+    must be wired to a division step: otherwise a daughter's slot keeps whatever it held
+    before (stale values of a dead cell, or the initial zeros) and nothing says so."""
+    if not dividers:
+        return
+    wired = set()
+    for path in dividers:
+        node = edges[path]
+        for wire in {**(node.get("outputs") or {}), **(node.get("inputs") or {})}.values():
+            wired.add(resolve_wire(path, wire))
+    for target, (rule, path, port) in sorted(declared.items(), key=lambda item: item[0]):
+        if target in wired:
+            continue
+        name = "/".join(map(str, target))
+        step = "/".join(map(str, next(iter(dividers))))
+        raise SpecError(
+            f"per-cell store {name!r} declares division rule {rule!r} ({_who(path, port)}) "
+            f"but no division step partitions it: at division a daughter's slot would keep "
+            f"stale values",
+            file=file, path=next(iter(dividers)) + ("config", "stores"),
+            fix=f"add {target[-1]!r} to {step}'s `stores` (and wire its port {target[-1]!r} "
+                f"to [{', '.join(map(str, target))}] in inputs and outputs)")
 
 
 def check_slots(capacity, initial_cells, *, least_initial: int = 0) -> None:

@@ -287,6 +287,22 @@ def test_missing_rule_is_a_spec_error_naming_file_path_and_fix(toy_core, tmp_pat
     validate_document(document, core=toy_core)
 
 
+def test_per_cell_store_left_out_of_division_is_a_spec_error(toy_core, tmp_path):
+    # ToyGrowth declares a rule for cells/age; a Division that does not partition it would
+    # leave a daughter's slot with stale values
+    document = population_document(8, division={"stores": ["counts", "volume", "conc"]})
+    for key in ("inputs", "outputs"):
+        del document["state"]["division"][key]["age"]
+    path = _yaml_spec(tmp_path, document)
+    with pytest.raises(SpecError) as info:
+        gb.build_document(path, core=toy_core)
+    error = info.value
+    assert error.file == str(path)
+    assert error.path == ("division", "config", "stores")
+    assert "cells/age" in str(error) and "no division step partitions it" in str(error)
+    assert "'age'" in error.fix and "stores" in error.fix
+
+
 def test_conflicting_rules_are_a_spec_error(toy_core, tmp_path):
     reader = {"reader": {"_type": "process", "address": "local:ToyReader",
                          "config": {"capacity": 8, "rule": "copy"},
