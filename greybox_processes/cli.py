@@ -3,7 +3,7 @@
     greybox processes                     registered processes, one line each
     greybox run [SPEC] [--time T] [--set key=value ...] [--out PATH] [--engine pbg|vivarium]
     greybox show SPEC                     the wiring of a composite
-    greybox certify SPEC [--quick] [--all] the WCM-Hard tiers (Algorithm 1)
+    greybox certify SPEC [--quick] [--all] [--engine pbg|vivarium] the WCM-Hard tiers (Algorithm 1)
     greybox train-grey-box                the grey-box controller and the black box
 
 Without SPEC, ``greybox run`` runs the main job: the embedded default composite

@@ -6,6 +6,9 @@ composite lacks what it needs) does not stop it, but a cell is certified only wh
 selected tier passes, and called certified (:attr:`Certification.verdict`) only when all eight
 tiers ran in full mode. Expensive tiers (2, 8) share one Dask client. ``quick`` samples them
 (fewer genes, fewer perturbations, shorter runs) and every sampled tier says so in its notes.
+``engine`` (``'pbg'`` or ``'vivarium'``) is the engine of every composite a tier runs (tiers
+1, 3, 6 and 7; the screens of tiers 2, 5 and 8 solve LPs and run none); each tier result records
+the engine it ran composites in, and ``options={tier: {'engine': ...}}`` sets it per tier.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..framework.loading import load_spec
+from ..framework.run import ENGINES
 from ..framework.registry import default_core
 from .tiers import ERROR, FAIL, PASS, TIERS, TierResult
 
@@ -36,6 +40,8 @@ class Certification:
     results: list = field(default_factory=list)
     quick: bool = False
     run_all: bool = False
+    #: the engine the command asked for (a tier's ``engine`` option overrides it)
+    engine: str = "pbg"
     stopped_at: int | None = None
     wall_s: float = 0.0
 
@@ -59,7 +65,7 @@ class Certification:
 
     def to_dict(self) -> dict:
         return {"spec": self.spec, "tiers": list(self.tiers), "quick": self.quick,
-                "run_all": self.run_all, "certified": self.certified, "verdict": self.verdict,
+                "run_all": self.run_all, "engine": self.engine, "certified": self.certified, "verdict": self.verdict,
                 "stopped_at": self.stopped_at, "wall_s": self.wall_s,
                 "results": [r.to_dict() for r in self.results]}
 
@@ -75,7 +81,7 @@ def _client_for(tiers, client, n_workers):
 
 def certify(spec, *, tiers=None, run_all: bool = False, quick: bool = False, out_dir=None,
             options: dict | None = None, client=None, n_workers: int = 2,
-            progress: bool = True) -> Certification:
+            progress: bool = True, engine: str = "pbg") -> Certification:
     """Run WCM-Hard tiers on ``spec`` in order (Algorithm 1).
 
     Parameters
@@ -88,6 +94,10 @@ def certify(spec, *, tiers=None, run_all: bool = False, quick: bool = False, out
     options : ``{tier: {config key: value}}`` passed to each tier's Step.
     client : a ``distributed.Client`` for tiers 2 and 8 (default: a LocalCluster of
         ``n_workers`` forked processes, started only if one of them is selected).
+    engine : ``'pbg'`` (process-bigraph) or ``'vivarium'`` (vivarium-core): the engine of
+        the composites the tiers run (a tier's ``engine`` option overrides it).
+
+    Raises ``ValueError`` for an unknown tier or engine (nothing is run).
     """
     from tqdm.auto import tqdm
 
@@ -99,7 +109,12 @@ def certify(spec, *, tiers=None, run_all: bool = False, quick: bool = False, out
     if unknown:
         raise ValueError(f"unknown tier(s) {unknown}; tiers are 1 to 8")
     options = {int(k): dict(v) for k, v in (options or {}).items()}
-    report = Certification(spec, selected, quick=quick, run_all=run_all)
+    for where, name in [("engine", engine)] + [(f"tier {t} option engine", v["engine"])
+                                              for t, v in sorted(options.items())
+                                              if "engine" in v]:
+        if name not in ENGINES:
+            raise ValueError(f"{where} must be one of {', '.join(ENGINES)}, got {name!r}")
+    report = Certification(spec, selected, quick=quick, run_all=run_all, engine=engine)
     started = wallclock.perf_counter()
     core = default_core()
     active, cluster = _client_for(selected, client, n_workers)
@@ -108,7 +123,7 @@ def certify(spec, *, tiers=None, run_all: bool = False, quick: bool = False, out
         for number in bar:
             bar.set_postfix_str(f"tier {number}: {TIERS[number].title}")
             config = {"spec": spec, "quick": quick, "out_dir": str(out_dir or ""),
-                      **options.get(number, {})}
+                      "engine": engine, **options.get(number, {})}
             try:
                 step = TIERS[number](config, core)
             except Exception as error:  # noqa: BLE001 - a bad option is reported as the result

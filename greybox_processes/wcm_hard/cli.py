@@ -48,7 +48,8 @@ def _check_options(options: dict):
     for tier, values in options.items():
         if tier not in TIERS:
             raise typer.BadParameter(f"--option names tier {tier}; tiers are 1 to {max(TIERS)}")
-        # spec, quick and out_dir come from the command itself
+        # spec, quick and out_dir come from the command itself; engine (the command's
+        # --engine) may be set per tier
         known = set(getattr(TIERS[tier], "config_schema", {})) - {"spec", "quick", "out_dir"}
         unknown = sorted(set(values) - known)
         if unknown:
@@ -69,19 +70,31 @@ def certify_command(
     option: List[str] = typer.Option([], "--option",
                                      help="tier option TIER.KEY=VALUE (repeatable)"),
     workers: int = typer.Option(2, "--workers", help="Dask workers for tiers 2 and 8"),
+    engine: str = typer.Option("pbg", "--engine", "-e",
+                               help="engine of the composites the tiers run: pbg "
+                                    "(process-bigraph) or vivarium (vivarium-core)"),
 ):
     """Certify a composite on the WCM-Hard tiers (Algorithm 1).
 
+    ``--engine`` runs every composite a tier runs (tiers 1, 3, 6, 7) under process-bigraph
+    (``pbg``) or vivarium-core (``vivarium``); ``--option T.engine=...`` sets it for tier T.
+    The report gives each tier's engine.
+
     Exit codes: 0 certified; 1 not certified (the report says which tier failed); 2 a usage
-    error (unknown option, tier or spec; nothing was certified).
+    error (unknown option, tier, engine or spec; nothing was certified).
     """
     from ..errors import GreyboxError
+    from ..framework.run import ENGINES
     from .certify import certify
     from .report import summary_table, write_report
 
+    if engine not in ENGINES:
+        raise typer.BadParameter(f"must be one of {', '.join(ENGINES)}, got {engine!r}",
+                                 param_hint="--engine")
     try:
         result = certify(spec, tiers=_parse_tiers(tiers), run_all=run_all, quick=quick,
-                         out_dir=out, options=_check_options(_parse_options(option)), n_workers=workers)
+                         out_dir=out, options=_check_options(_parse_options(option)),
+                         n_workers=workers, engine=engine)
     except (GreyboxError, ValueError) as error:
         typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None

@@ -17,18 +17,21 @@ def _fmt(value) -> str:
 
 
 def summary_table(certification) -> str:
-    """A Markdown table: tier, name, status, score, criterion, wall time."""
-    lines = ["| tier | name | status | score | criterion | s |", "|---:|---|---|---:|---|---:|"]
+    """A Markdown table: tier, name, status, score, criterion, engine (of the composites the
+    tier ran; '-' when it ran none), wall time."""
+    lines = ["| tier | name | status | score | criterion | engine | s |",
+             "|---:|---|---|---:|---|---|---:|"]
     done = {r.tier: r for r in certification.results}
     for number in certification.tiers:
         r = done.get(number)
         if r is None:
             from .tiers import TIERS
             lines.append(f"| {number} | {TIERS[number].title} | not run (stopped at tier "
-                         f"{certification.stopped_at}) | - | {TIERS[number].criterion} | - |")
+                         f"{certification.stopped_at}) | - | {TIERS[number].criterion} | - | - |")
             continue
         lines.append(f"| {r.tier} | {r.name} | {r.status}{' (quick)' if r.quick else ''} | "
-                     f"{_fmt(r.score)} | {_fmt(r.criterion)} | {r.wall_s:.0f} |")
+                     f"{_fmt(r.score)} | {_fmt(r.criterion)} | {_fmt(r.engine)} | "
+                     f"{r.wall_s:.0f} |")
     return "\n".join(lines)
 
 
@@ -39,10 +42,12 @@ def markdown(certification, folder=None) -> str:
                                             if certification.quick else ""), "",
            f"Tiers {certification.tiers}, "
            f"{'all run' if certification.run_all else 'stop at first failure'}"
+           f"; engine {certification.engine} for the tiers that run a composite"
            f"; wall time {certification.wall_s:.0f} s.", "", summary_table(certification), ""]
     for r in certification.results:
         out += [f"## Tier {r.tier}: {r.name}", "", f"Status: **{r.status}**; score "
-                f"{_fmt(r.score)}; criterion: {r.criterion}.", ""]
+                f"{_fmt(r.score)}; criterion: {r.criterion}; engine: "
+                f"{r.engine or 'none (no composite run)'}.", ""]
         out += [f"- {note}" for note in r.notes]
         if r.evidence:
             out += ["", "```json", json.dumps(r.to_dict()["evidence"], indent=1)[:4000], "```"]

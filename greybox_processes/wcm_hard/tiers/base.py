@@ -2,8 +2,9 @@
 
 A tier is a process-bigraph ``Step`` (:class:`TierStep`) configured with the spec of the
 composite under test. ``evaluate()`` builds and runs the composites the tier needs (the spec
-with parameters overridden or processes swapped), observes their stores and returns a
-:class:`TierResult`; ``update(state)`` does the same and emits the score and the verdict as
+with parameters overridden or processes swapped) in the engine of its ``engine`` config key
+(``'pbg'``, process-bigraph, or ``'vivarium'``, vivarium-core; :meth:`TierStep.run_composite`),
+observes their stores and returns a :class:`TierResult`; ``update(state)`` does the same and emits the score and the verdict as
 store values, so a tier can also sit in a composite. Each tier module also has a pure scoring
 function that takes arrays, not runs, and is tested on synthetic inputs.
 """
@@ -36,7 +37,8 @@ class TierResult:
     tier needs; no score is made up) or ``'error'`` (the tier could not run). ``score`` is the
     tier's headline number (None when not applicable), ``criterion`` the pass rule in words,
     ``evidence`` numbers behind the score, ``figures`` PNG paths, ``notes`` caveats
-    (quick-mode sampling included).
+    (quick-mode sampling included), ``engine`` the engine the tier ran composites in
+    (``'pbg'`` or ``'vivarium'``; None when it ran none, e.g. a screen of LPs).
     """
 
     tier: int
@@ -49,6 +51,7 @@ class TierResult:
     notes: list = field(default_factory=list)
     quick: bool = False
     wall_s: float = 0.0
+    engine: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -88,13 +91,22 @@ class TierStep(GreyboxStep):
         "spec": {"_type": "string", "_default": ""},
         "quick": {"_type": "boolean", "_default": False},
         "out_dir": {"_type": "string", "_default": ""},
+        # the engine of the composite runs: 'pbg' (process-bigraph) or 'vivarium'
+        "engine": {"_type": "string", "_default": "pbg"},
     }
 
     def initialize(self, config):
+        from ...framework.run import ENGINES
+
         if not self.config["spec"]:
             raise ValueError(f"tier {self.tier} needs 'spec': the path of the composite spec "
                              "to certify (e.g. composites/diauxie.yaml)")
+        if self.config["engine"] not in ENGINES:
+            raise ValueError(f"tier {self.tier}: engine must be one of {', '.join(ENGINES)}, "
+                             f"got {self.config['engine']!r}")
         self.result: TierResult | None = None
+        #: the engine of the composites this evaluation ran (None until it runs one)
+        self.engine_used: str | None = None
 
     def inputs(self):
         return {}
@@ -105,14 +117,29 @@ class TierStep(GreyboxStep):
     def evaluate(self, client=None) -> TierResult:
         """Run the tier on ``config['spec']``; never raises for a model that fails."""
         started = wallclock.perf_counter()
+        self.engine_used = None
         try:
             result = self._evaluate(client)
         except Exception as error:  # noqa: BLE001 - recorded, not hidden
             result = self.make(ERROR, notes=[f"{type(error).__name__}: {error}"])
         result.quick = bool(self.config["quick"])
         result.wall_s = wallclock.perf_counter() - started
+        result.engine = self.engine_used
+        if self.engine_used is None and self.config["engine"] != "pbg":
+            result.notes.append(f"engine {self.config['engine']!r} not used: this evaluation "
+                                "ran no composite")
         self.result = result
         return result
+
+    def run_composite(self, spec, time: float, **kwargs):
+        """:func:`~...framework.run.run` of ``spec`` for ``time`` in this tier's engine
+        (config ``engine``), without a progress bar; ``kwargs`` go to ``run`` (``overrides``,
+        ...). Every composite a tier runs goes through here, so that the result records
+        the engine (:attr:`TierResult.engine`)."""
+        from ...framework.run import run
+
+        self.engine_used = self.config["engine"]
+        return run(spec, time, engine=self.config["engine"], progress=False, **kwargs)
 
     def _evaluate(self, client) -> TierResult:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -21,7 +21,6 @@ import numpy as np
 from ...framework.division import CapacityError
 from ...framework.document import resolve_wire
 from ...framework.registry import default_core
-from ...framework.run import run
 from .base import is_population_metabolism, process_class, process_nodes
 
 __all__ = ["PopulationCell", "population_cell", "population_overrides", "required_slots",
@@ -193,14 +192,25 @@ def initial_growth(metabolism) -> float:
 
 
 def run_population(spec, minutes: float, cell: PopulationCell, *, initial_cells: int,
-                   overrides=None, metabolism_changes=None, least_slots: int = 0):
+                   overrides=None, metabolism_changes=None, least_slots: int = 0,
+                   runner=None):
     """``(dataset, slots)`` of a run of the population for ``minutes``.
+
+    ``runner(spec, minutes, overrides=...)`` runs the composite: a tier's
+    :meth:`.base.TierStep.run_composite` (its engine); default
+    :func:`~...framework.run.run` under process-bigraph without a progress bar.
 
     The per-cell stores cost time in proportion to their slots, so the run starts with the
     slots that cells growing at the initial glucose rate need (at least ``least_slots``) and,
     should the population outgrow them (a CapacityError), runs again with twice as many, up
     to :func:`population_slots` (which no run can outgrow).
     """
+
+    if runner is None:
+        from ...framework.run import run
+
+        def runner(spec, minutes, **kwargs):
+            return run(spec, minutes, progress=False, **kwargs)
 
     metabolism = cell.instance(**(metabolism_changes or {}))
     ceiling = population_slots(metabolism, initial_cells, minutes)
@@ -210,7 +220,7 @@ def run_population(spec, minutes: float, cell: PopulationCell, *, initial_cells:
         changes = {**(overrides or {}),
                    **population_overrides(spec, capacity=slots, initial_cells=initial_cells)}
         try:
-            return run(spec, minutes, overrides=changes, progress=False), slots
+            return runner(spec, minutes, overrides=changes), slots
         except CapacityError:
             if slots >= ceiling:
                 raise

@@ -175,7 +175,6 @@ class ConservationTier(TierStep):
         return None, None
 
     def _evaluate(self, client):
-        from ...framework.run import run
         from ...metabolism.models import load_model
 
         spec = self.config["spec"]
@@ -195,7 +194,7 @@ class ConservationTier(TierStep):
         interval = float(node.get("interval", 1.0))
         notes = []
         try:
-            dataset = run(spec, steps * interval, progress=False)
+            dataset = self.run_composite(spec, steps * interval)
             stopped = None
         except SimulationError as error:
             # a run that breaks down (e.g. a data-only model whose state overflows) fails the
@@ -269,7 +268,8 @@ class ConservationTier(TierStep):
         notes, stopped = [], None
         try:
             dataset, slots = run_population(spec, duration, cell, initial_cells=initial,
-                                            least_slots=int(cell.config().get("capacity", 0)))
+                                            least_slots=int(cell.config().get("capacity", 0)),
+                                            runner=self.run_composite)
         except SimulationError as error:
             dataset, slots = getattr(error, "partial", None), None
             if dataset is None or dataset.sizes.get("time", 0) < 2:

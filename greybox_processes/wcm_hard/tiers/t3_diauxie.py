@@ -60,14 +60,13 @@ class DiauxieTier(TierStep):
             raise ValueError(f"time must be positive (hours), got {self.config['time']}")
 
     def runs(self):
-        """``(experiment, pre-induced reference)`` Datasets of the spec."""
-        from ...framework.run import run
-
+        """``(experiment, pre-induced reference)`` Datasets of the spec (in the tier's
+        engine)."""
         spec = self.config["spec"]
         path, node = dfba_node(spec)
         key = ".".join(map(str, path)) + ".config.iptg"
-        experiment = run(spec, self.config["time"], progress=False)
-        reference = run(spec, self.config["time"], overrides={key: True}, progress=False)
+        experiment = self.run_composite(spec, self.config["time"])
+        reference = self.run_composite(spec, self.config["time"], overrides={key: True})
         return experiment, reference
 
     def _evaluate(self, client):

@@ -105,10 +105,12 @@ def population_diauxie(step, cell, observed: float, observed_err: float):
         changes = {"initial_lactose": lactose}
         experiment, slots = run_population(spec, minutes, cell, initial_cells=cells,
                                            overrides={where: lactose},
-                                           metabolism_changes=changes)
+                                           metabolism_changes=changes,
+                                           runner=step.run_composite)
         reference, _ = run_population(spec, minutes, cell, initial_cells=cells,
                                       overrides={where: lactose, key: True},
-                                      metabolism_changes=changes, least_slots=slots)
+                                      metabolism_changes=changes, least_slots=slots,
+                                      runner=step.run_composite)
         experiment, reference = _renamed(experiment, cell), _renamed(reference, cell)
         runs[percent] = (experiment, reference)
         label = f"{percent:g}pct"

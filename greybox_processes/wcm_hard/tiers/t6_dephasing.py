@@ -30,7 +30,6 @@ import numpy as np
 
 from ...framework.document import resolve_wire
 from ...framework.registry import resolve_process_class
-from ...framework.run import run
 from .base import FAIL, PASS, TierStep, process_nodes
 from .dephasing_scores import (CAPACITY_MARGIN, check_capacity, cv_at_generations,  # noqa: F401
                                cv_per_generation, dephasing_score, generation_monotone,
@@ -114,8 +113,8 @@ class DephasingTier(TierStep):
         # whole process intervals, so that the last generation is sampled to its end
         interval = float(node.get("interval", 1.0))
         duration = math.ceil(self.config["run_generations"] * t_gen / interval - 1e-9) * interval
-        dataset = run(spec, duration, overrides={f"{where}.config.synchronized": True},
-                      progress=False)
+        dataset = self.run_composite(spec, duration,
+                                     overrides={f"{where}.config.synchronized": True})
         phase, volume = (dataset[".".join(map(str, resolve_wire(path, node["outputs"][k])))]
                          for k in ("phase", "volume"))
         alive = (phase.values == 1) | (phase.values == 2)

@@ -25,7 +25,6 @@ import time as wallclock
 import numpy as np
 
 from ...framework.document import resolve_wire
-from ...framework.run import run
 from .dephasing_scores import required_capacity, volume_cv
 from .base import initial_cell_lac, metabolism_instance, process_class, process_nodes
 from .population import population_cell, population_overrides
@@ -118,7 +117,7 @@ def population_dephasing(step, path, node):
     interval = float(node.get("interval", 1.0))
     duration = math.ceil(generations * t_gen / interval - 1e-9) * interval
     started = wallclock.perf_counter()
-    dataset = run(spec, duration, overrides=overrides, progress=False)
+    dataset = step.run_composite(spec, duration, overrides=overrides)
     evidence["run_wall_s"] = wallclock.perf_counter() - started
     variable = {port: ".".join(map(str, resolve_wire(path, wire)))
                 for port, wire in {**(node.get("inputs") or {}),

@@ -11,7 +11,9 @@ length of those runs; 0 keeps each tier's own default, 1e5 steps in full mode fo
 one named by :func:`baseline_names` (``grey_box_cell.yaml`` -> ``mechanistic_only_cell.yaml``,
 ``black_box_cell.yaml``; ``ecoli_grey_box.yaml`` -> ``ecoli_mechanistic_only.yaml``,
 ``ecoli_black_box.yaml``). Without both baselines the tier is not
-applicable (the half that can be computed is reported as evidence).
+applicable (the half that can be computed is reported as evidence). Tiers 1 and 3 run in this
+tier's ``engine``; the certified spec's results of an earlier tier are reused only when they
+ran in that engine.
 """
 from __future__ import annotations
 
@@ -79,9 +81,12 @@ class AblationTier(TierStep):
         return str(candidate) if candidate.is_file() else None
 
     def _tier(self, cls, spec, client):
-        if spec == self.config["spec"] and cls.tier in self.prior:
-            return self.prior[cls.tier]
-        config = {"spec": spec, "quick": self.config["quick"]}
+        engine = self.config["engine"]
+        earlier = self.prior.get(cls.tier) if spec == self.config["spec"] else None
+        if earlier is not None and earlier.engine in (engine, None):
+            self.engine_used = self.engine_used or earlier.engine
+            return earlier
+        config = {"spec": spec, "quick": self.config["quick"], "engine": engine}
         if cls.tier == 1 and self.config["tier1_steps"] > 0:  # the same count for all cells
             config.update(steps=self.config["tier1_steps"], quick_steps=self.config["tier1_steps"])
         if cls.tier == 3 and self.config["tier3_time"] > 0:
@@ -89,8 +94,9 @@ class AblationTier(TierStep):
             # a population's clock is in minutes
             config["population_minutes"] = config["quick_population_minutes"] = \
                 60.0 * self.config["tier3_time"]
-        step = cls(config, default_core())
-        return step.evaluate(client)
+        result = cls(config, default_core()).evaluate(client)
+        self.engine_used = self.engine_used or result.engine
+        return result
 
     def _evaluate(self, client):
         from .t1_conservation import ConservationTier
