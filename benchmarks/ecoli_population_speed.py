@@ -25,8 +25,13 @@ wall second, or <= 0.556 s per step.
     python benchmarks/ecoli_population_speed.py --sizes 1000:30:2000:0.09   # 1e3 again
     python benchmarks/ecoli_population_speed.py --sizes 8:540:1024:0.001    # 9 h, real run
     python benchmarks/ecoli_population_speed.py --one 100 20 200 0.02   # one size, JSON line
+    python benchmarks/ecoli_population_speed.py --sizes 1000:30:2000:0.09 --baseline-fba ee7aa22
 
 ``--sizes`` takes ``initial_cells:minutes:capacity:initial_biomass`` per size.
+``--baseline-fba REV`` runs every size a second time with the metabolism's
+``solve_population`` taken from git revision ``REV`` (see ``lp_solvers.baseline_module``),
+and prints the metabolism's cost per step and LPs per update before (``REV``) and after
+(this tree), with their ratio.
 """
 from __future__ import annotations
 
@@ -72,16 +77,36 @@ def _wrap_updates(calls):
         cls.update = timed
 
 
+def _count_lps(fba_revision, lp_counts):
+    """The metabolism's ``solve_population`` (from ``fba_revision``, or this tree's) wrapped
+    to append each update's LP count to ``lp_counts``."""
+    import greybox_processes.metabolism.population_process as process_module
+
+    solve = process_module.solve_population
+    if fba_revision:
+        from lp_solvers import baseline_module
+
+        solve = baseline_module(fba_revision).solve_population
+
+    def counting(model, exchanges, bounds, **kwargs):
+        result = solve(model, exchanges, bounds, **kwargs)
+        if len(bounds) > 1:  # the updates, not the one-row pre-culture checks
+            lp_counts.append(result.lp_count)
+        return result
+    process_module.solve_population = counting
+
+
 def run_one(cells: int, minutes: float, capacity: int, biomass: float, model: str,
-            method: str, seed: int) -> dict:
+            method: str, seed: int, fba_revision: str | None = None) -> dict:
     """Run one size and measure it (call in a fresh process: peak RSS is process-wide)."""
     import numpy as np
 
     import greybox_processes as gb
     from greybox_processes.ecoli.cells import ecoli_grey_box
 
-    calls = defaultdict(list)
+    calls, lp_counts = defaultdict(list), []
     _wrap_updates(calls)
+    _count_lps(fba_revision, lp_counts)
     document = ecoli_grey_box(capacity=capacity, initial_cells=cells, initial_biomass=biomass,
                               model=model, method=method, seed=seed)
     started = wallclock.perf_counter()
@@ -105,7 +130,12 @@ def run_one(cells: int, minutes: float, capacity: int, biomass: float, model: st
         per_step[name] = sum(steady) / (steps - 1)
     metabolism = np.array([d for _, d in calls["metabolism"]])
     shift = times[:steps][lactose_phase]
+    lps = np.array(lp_counts[-(steps - 1):], dtype=float)  # the steady updates'
+    phase = lactose_phase[1:steps][-len(lps):]
     return {
+        "fba": fba_revision or "this tree",
+        "lps_glucose": float(lps[~phase].mean()) if (~phase).any() else None,
+        "lps_lactose": float(lps[phase].mean()) if phase.any() else None,
         "cells": cells, "minutes": minutes, "capacity": capacity, "biomass": biomass,
         "model": model, "method": method, "final_cells": int(live[-1]),
         "mean_cells": float(live[1:steps].mean()),
@@ -128,29 +158,40 @@ def _fmt(value, spec=".2f"):
 
 def report(results: list[dict]) -> None:
     """Markdown tables: throughput and memory, per-process cost, scaling, the projection."""
-    print("| cells (start -> end) | minutes | capacity | gDW/L | glucose gone at (min) | "
-          "one-off: load + build + JIT + 1st step (s) | steady wall (s) | cell-hours | "
-          "cell-hours per wall s | wall s per cell-hour | peak RSS (MB) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| cells (start -> end) | population_fba | minutes | capacity | gDW/L | glucose gone "
+          "at (min) | one-off: load + build + JIT + 1st step (s) | steady wall (s) | cell-hours "
+          "| cell-hours per wall s | wall s per cell-hour | peak RSS (MB) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         rate = r["steady_cell_h"] / r["steady_wall_s"]
-        print(f"| {r['cells']} -> {r['final_cells']} | {r['minutes']:g} | {r['capacity']} | "
+        print(f"| {r['cells']} -> {r['final_cells']} | {r.get('fba', 'this tree')} | "
+              f"{r['minutes']:g} | {r['capacity']} | "
               f"{r['biomass']:g} | {_fmt(r['shift_min'], '.0f')} | {r['one_off_s']:.1f} | "
               f"{r['steady_wall_s']:.1f} | {r['steady_cell_h']:.1f} | {rate:.2f} | "
               f"{1 / rate:.3f} | {r['peak_rss_mb']:.0f} |")
     print()
     print("Per step (s, steady steps, mean live cells):")
     print()
-    print("| mean live cells | " + " | ".join(PROCESSES) + " | metabolism, glucose phase | "
-          "metabolism, lactose phase | sum of processes | whole step (incl. engine) |")
-    print("|---" * (len(PROCESSES) + 5) + "|")
+    print("| mean live cells | population_fba | " + " | ".join(PROCESSES) +
+          " | metabolism, glucose phase | metabolism, lactose phase | LPs per update (glucose "
+          "/ lactose phase) | sum of processes | whole step (incl. engine) |")
+    print("|---" * (len(PROCESSES) + 7) + "|")
     for r in results:
         total = sum(r["per_step_s"].values())
         whole = r["steady_wall_s"] / (r["steps"] - 1)
-        print(f"| {r['mean_cells']:.0f} | " +
+        print(f"| {r['mean_cells']:.0f} | {r.get('fba', 'this tree')} | " +
               " | ".join(f"{r['per_step_s'][p]:.3f}" for p in PROCESSES) +
               f" | {_fmt(r['metabolism_glucose_s'], '.3f')} | "
-              f"{_fmt(r['metabolism_lactose_s'], '.3f')} | {total:.3f} | {whole:.3f} |")
+              f"{_fmt(r['metabolism_lactose_s'], '.3f')} | {_fmt(r.get('lps_glucose'), '.1f')}"
+              f" / {_fmt(r.get('lps_lactose'), '.1f')} | {total:.3f} | {whole:.3f} |")
+    print()
+    for before, after in zip(results, results[1:]):
+        if before.get("fba", "this tree") != "this tree" and after.get("fba") == "this tree":
+            ratio = before["per_step_s"]["metabolism"] / after["per_step_s"]["metabolism"]
+            print(f"metabolism per step, {after['mean_cells']:.0f} mean cells: "
+                  f"{before['per_step_s']['metabolism']:.3f} s ({before['fba']}) -> "
+                  f"{after['per_step_s']['metabolism']:.3f} s (this tree), {ratio:.1f}x faster")
+    results = [r for r in results if r.get("fba", "this tree") == "this tree"]
     print()
     for small, large in zip(results, results[1:]):
         cost = [r["steady_wall_s"] / r["steady_cell_h"] for r in (small, large)]
@@ -180,25 +221,31 @@ def main():
     parser.add_argument("--model", default="iJO1366")
     parser.add_argument("--method", default="etfl")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--fba-revision", help="with --one: the metabolism's "
+                        "solve_population from this git revision")
+    parser.add_argument("--baseline-fba", metavar="REV", help="run every size also with "
+                        "solve_population from git revision REV, before this tree's")
     args = parser.parse_args()
     if args.one:
         cells, minutes, capacity, biomass = args.one
         result = run_one(int(cells), float(minutes), int(capacity), float(biomass), args.model,
-                         args.method, args.seed)
+                         args.method, args.seed, args.fba_revision)
         print("RESULT " + json.dumps(result), flush=True)
         return
     results = []
     for size in args.sizes:
         cells, minutes, capacity, biomass = size.split(":")
-        command = [sys.executable, __file__, "--one", cells, minutes, capacity, biomass,
-                   "--model", args.model, "--method", args.method, "--seed", str(args.seed)]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-        if done.returncode or not lines:
-            sys.exit(f"size {size} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
-        results.append(json.loads(lines[-1][len("RESULT "):]))
-        print(f"# done {size}: {results[-1]['steady_wall_s']:.1f} s steady", file=sys.stderr,
-              flush=True)
+        for revision in ([args.baseline_fba] if args.baseline_fba else []) + [None]:
+            command = [sys.executable, __file__, "--one", cells, minutes, capacity, biomass,
+                       "--model", args.model, "--method", args.method, "--seed",
+                       str(args.seed)] + (["--fba-revision", revision] if revision else [])
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+            lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+            if done.returncode or not lines:
+                sys.exit(f"size {size} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+            results.append(json.loads(lines[-1][len("RESULT "):]))
+            print(f"# done {size} ({revision or 'this tree'}): "
+                  f"{results[-1]['steady_wall_s']:.1f} s steady", file=sys.stderr, flush=True)
     report(results)
 
 

@@ -154,19 +154,152 @@ def test_all_distinct_two_dimensional_rows_are_exact(lactose_model):
     _assert_same(shared, each)
 
 
-def test_dual_slope_is_the_derivative_of_growth(lactose_model):
-    """The slope read from the reverse variable's dual (sign convention) is dg/db."""
-    from greybox_processes.metabolism.population_fba import _LexicographicLP
+@pytest.fixture(params=["glpk copies", "optlang"])
+def stages_class(request, monkeypatch):
+    """Each way of solving the stages: GLPK copies (the default on GLPK) and optlang on the
+    model itself (the path of every other solver), forced on the GLPK model."""
+    from greybox_processes.metabolism import population_lp
+
+    chosen = {"glpk copies": population_lp._GlpkStages,
+              "optlang": population_lp._OptlangStages}[request.param]
+    monkeypatch.setattr(population_lp, "_stages_class", lambda model: chosen)
+    return chosen
+
+
+def test_dual_slope_is_the_derivative_of_growth(lactose_model, stages_class):
+    """The slopes read from the duals (sign convention of the module docstring) are the
+    derivatives: of growth in the uptake bound, and of the least-carbon stage in the held
+    growth."""
+    from greybox_processes.metabolism.population_lp import _LexicographicLP
 
     with lactose_model:
-        lp = _LexicographicLP(lactose_model, EXCHANGES, False, False)
-        for lactose in (0.5, 3.0, 8.0):
-            point = lp.solve(np.array([1.0, lactose]), vary=1)
-            step = 1e-4
-            above = lp.solve(np.array([1.0, lactose + step]), vary=1)
-            assert point.bound_dual[0] == pytest.approx(
-                (above.values[0] - point.values[0]) / step, abs=1e-6)
-            assert point.bound_dual[0] > 0
+        lp = _LexicographicLP(lactose_model, EXCHANGES, True, False)
+        assert isinstance(lp.stages, stages_class)
+        try:
+            for lactose in (0.5, 3.0, 8.0):
+                point = lp.solve(np.array([1.0, lactose]), vary=1)
+                step = 1e-4
+                above = lp.solve(np.array([1.0, lactose + step]), vary=1)
+                assert point.bound_dual[0] == pytest.approx(
+                    (above.values[0] - point.values[0]) / step, abs=1e-6)
+                assert point.bound_dual[0] > 0
+                stages = lp.stages  # stage 1 with growth held a little lower
+                stages.set_uptake(np.array([1.0, lactose]))
+                growth = stages.optimize(0, [])[1]
+                carbon = stages.optimize(1, [growth])[1]
+                dual = stages.hold_dual(1, 0)
+                shift = 1e-5
+                lower = stages.optimize(1, [growth - shift])[1]
+                assert dual == pytest.approx((carbon - lower) / shift, rel=1e-3, abs=1e-6)
+                assert dual < 0  # holding more growth costs carbon
+        finally:
+            lp.close()
+
+
+def test_glpk_copies_equal_the_optlang_path_and_leave_the_model(lactose_model):
+    """The default GLPK path (private copies) gives what optlang on the model gives, with
+    recorded read-outs; the model keeps its bounds, objective and rows, and its own LP
+    solves as before."""
+    from greybox_processes.metabolism import population_lp
+
+    assert population_lp._stages_class(lactose_model) is population_lp._GlpkStages
+    rng = np.random.default_rng(23)
+    bounds = _lacy_population(rng, 200)
+    record = {"EX_co2_e": [1.0, 0.0], "EX_ac_e": [2.0, 0.0], "EX_nh4_e": [0.0, 1.0]}
+    before, optimum = model_state(lactose_model), lactose_model.slim_optimize()
+    rows = len(lactose_model.solver.constraints)
+    copies = solve_population(lactose_model, EXCHANGES, bounds, record=record)
+    assert model_state(lactose_model) == before
+    assert len(lactose_model.solver.constraints) == rows
+    assert lactose_model.slim_optimize() == pytest.approx(optimum, abs=1e-9)
+    original = population_lp._stages_class
+    try:
+        population_lp._stages_class = lambda model: population_lp._OptlangStages
+        through_optlang = solve_population(lactose_model, EXCHANGES, bounds, record=record)
+    finally:
+        population_lp._stages_class = original
+    _assert_same(copies, through_optlang)
+    np.testing.assert_allclose(copies.recorded, through_optlang.recorded, rtol=0, atol=TOL)
+    assert np.abs(copies.recorded[:, 0]).max() > 0.1  # CO2 leaves: the read-out is not empty
+
+
+def test_every_path_equals_per_cell_lps(lactose_model, stages_class):
+    rng = np.random.default_rng(29)
+    bounds = _lacy_population(rng, 150)
+    shared = solve_population(lactose_model, EXCHANGES, bounds)
+    each = solve_each_cell(lactose_model, EXCHANGES, bounds)
+    _assert_same(shared, each)
+    assert shared.lp_count <= 0.2 * each.lp_count
+
+
+def _point(values, bound_dual, hold_dual=None):
+    from greybox_processes.metabolism.population_lp import _Point
+
+    values = np.atleast_1d(np.asarray(values, dtype=float))
+    n = len(values)
+    hold = np.zeros((n, n)) if hold_dual is None else np.asarray(hold_dual, dtype=float)
+    return _Point(values, np.zeros(0), np.atleast_1d(np.asarray(bound_dual, float)), hold)
+
+
+def test_tangent_test_uses_either_end():
+    """g(x) = min(2x, x/2 + 3/2): concave, kink at 1. On [1, 3] g is linear, but a dual at
+    the kink may give the left slope 2; the tangent at 3 (slope 1/2) still proves the line.
+    On [0, 3] (kink inside) neither tangent meets the other end."""
+    from greybox_processes.metabolism.population_fba import _linear_between
+
+    def g(x):
+        return min(2 * x, x / 2 + 1.5)
+
+    at_kink, right = _point(g(1), 2.0), _point(g(3), 0.5)
+    assert _linear_between(at_kink, right, 2.0, 1e-9)
+    assert not _linear_between(_point(g(0), 2.0), right, 3.0, 1e-9)
+    wrong_both = _point(g(3), 2.0)  # a slope that is no derivative: never a false "linear"
+    assert not _linear_between(at_kink, wrong_both, 2.0, 1e-9)
+
+
+def test_tangent_test_allows_the_hold_gap_only():
+    """A later stage may move within the earlier stage's hold gap (1e-9 relative, times the
+    hold dual): the per-cell LP fixes it no better. A larger miss is a kink."""
+    from greybox_processes.metabolism.population_fba import _linear_between
+    from greybox_processes.metabolism.population_lp import _held
+
+    # stage 0: 1 -> 2 on [0, 1], slope 1; stage 1: 5 -> 7, slope 5 + (-3) * 1 = 2 from the
+    # bound dual 5 and the hold dual -3 (stage 1 per unit of held growth)
+    hold_dual = [[0.0, 0.0], [-3.0, 0.0]]
+    gap = 2.0 - _held(2.0)  # the larger of the two ends' gaps
+
+    def right(miss):
+        return _point([2.0, 7.0 + miss], [1.0, 5.0], hold_dual)
+
+    left = _point([1.0, 5.0], [1.0, 5.0], hold_dual)
+    assert _linear_between(left, right(0.0), 1.0, 1e-12)
+    assert _linear_between(left, right(0.5 * 3.0 * gap), 1.0, 1e-12)
+    assert not _linear_between(left, right(3.0 * 3.0 * gap), 1.0, 1e-12)
+
+
+def test_forced_uptake_above_the_cell_bound_is_a_clear_error(lactose_model):
+    lactose_model.reactions.EX_glc__D_e.upper_bound = -2.0  # at least 2 mmol/gDW/h taken up
+    with pytest.raises(ValueError, match="EX_glc__D_e"):
+        solve_population(lactose_model, EXCHANGES, [[1.0, 0.5]])
+
+
+def test_growth_reaction_is_the_biomass_reaction(lactose_model):
+    from greybox_processes.metabolism.errors import ModelLoadError
+    from greybox_processes.metabolism.models import biomass_reaction
+    from greybox_processes.metabolism.population_lp import _growth_reaction
+
+    assert _growth_reaction(lactose_model) is biomass_reaction(lactose_model)
+    lactose_model.objective = {lactose_model.reactions.Biomass_Ecoli_core: 1.0,
+                               lactose_model.reactions.ATPM: 1.0}
+    with pytest.raises(ModelLoadError, match="2 objective reactions"):
+        _growth_reaction(lactose_model)
+
+
+def test_an_exchange_checked_once_is_checked_again_once_removed(lactose_model):
+    solve_population(lactose_model, EXCHANGES, [[1.0, 2.0]])
+    lactose_model.remove_reactions([lactose_model.reactions.EX_lcts_e])
+    with pytest.raises(UnknownExchangeError, match="EX_lcts_e"):
+        solve_population(lactose_model, EXCHANGES, [[1.0, 2.0]])
 
 
 def test_single_cell_and_infinite_bound(lactose_model):
@@ -207,9 +340,9 @@ def test_zero_growth_optimum_is_status_zero(lactose_model):
 
 def test_without_duals_every_distinct_row_is_solved_and_exact(lactose_model, monkeypatch):
     """A solver without duals (NaN slopes) costs LPs, never exactness."""
-    from greybox_processes.metabolism import population_fba
+    from greybox_processes.metabolism import population_lp
 
-    monkeypatch.setattr(population_fba, "_dual", lambda _: float("nan"))
+    monkeypatch.setattr(population_lp, "_dual", lambda _: float("nan"))
     bounds = _lacy_population(np.random.default_rng(19), 120)
     shared = solve_population(lactose_model, EXCHANGES, bounds)
     each = solve_each_cell(lactose_model, EXCHANGES, bounds)
