@@ -57,9 +57,20 @@ class GRNNetwork:
     level : (n_genes,) int64
         SERGIO's level of each gene: 0 for genes without targets, otherwise
         ``1 + max(level of its targets)`` (longest-path layering). Steady
-        states are computed from the highest level down.
+        states are computed from the highest level down. ``-1`` marks a gene
+        that has no level because it lies on, or regulates into, a regulatory
+        cycle (only networks built with ``allow_cycles=True``, e.g. E. coli's
+        TRN); :attr:`levels` then raises, naming the cycle genes.
     interactions_file, regs_file : str or None
         Files the network was read from.
+    gene_names : tuple of str or None
+        Names of the genes (e.g. b-numbers); ``None``: ``str(gene_id)``.
+    var_annotations : dict or None
+        Extra per-gene columns ``name -> (n_genes,) array`` (copied into
+        ``AnnData.var`` by :func:`~greybox_processes.grn.simulate`).
+    edge_annotations : dict or None
+        Extra per-edge columns ``name -> (n_edges,) array`` (copied into the
+        ground-truth edge table ``uns['grn_edges']``).
     """
 
     gene_ids: np.ndarray
@@ -72,6 +83,44 @@ class GRNNetwork:
     level: np.ndarray
     interactions_file: str | None = None
     regs_file: str | None = None
+    gene_names: tuple | None = None
+    var_annotations: dict | None = None
+    edge_annotations: dict | None = None
+
+    @property
+    def names(self) -> list[str]:
+        """Name of every gene: ``gene_names`` or the id written as an integer."""
+        if self.gene_names is not None:
+            return [str(n) for n in self.gene_names]
+        return [str(int(g)) for g in self.gene_ids]
+
+    @property
+    def is_acyclic(self) -> bool:
+        """True when every gene has a SERGIO level (no regulatory cycle)."""
+        return bool((self.level >= 0).all())
+
+    def cycle_genes(self) -> np.ndarray:
+        """Indices of the genes that lie on a directed regulatory cycle (self loops included)."""
+        targets_of = [[] for _ in range(self.n_genes)]
+        for t, r in zip(self.edge_target, self.edge_regulator):
+            targets_of[int(r)].append(int(t))
+        return np.asarray(_genes_on_cycles(targets_of), dtype=np.int64)
+
+    def require_acyclic(self, what: str) -> None:
+        """Raise :class:`NetworkFormatError` naming the cycle genes if ``what`` needs a DAG."""
+        if self.is_acyclic:
+            return
+        on_cycle = self.cycle_genes()
+        names = self.names
+        shown = ", ".join(names[i] for i in on_cycle[:12])
+        more = f" and {on_cycle.size - 12} more" if on_cycle.size > 12 else ""
+        raise NetworkFormatError(
+            f"{what} needs an acyclic network (SERGIO's level-by-level steady state), but "
+            f"{on_cycle.size} genes lie on regulatory cycles: {shown}{more}",
+            file=self.interactions_file, line=None,
+            fix="use greybox_processes.grn.simulate, which solves a cyclic network's steady "
+                "state by fixed-point iteration, or remove an edge of every cycle "
+                "(e.g. the self loops) to get a DAG")
 
     @property
     def n_genes(self) -> int:
@@ -97,14 +146,16 @@ class GRNNetwork:
         """Gene indices grouped by level, in processing order (highest level first).
 
         This is a topological order: every regulator sits in an earlier group
-        than all of its targets.
+        than all of its targets. Raises :class:`NetworkFormatError` naming the
+        cycle genes when the network has a cycle.
         """
+        self.require_acyclic("the level order (steady_state, half_responses, GRNParams)")
         return tuple(np.flatnonzero(self.level == lv)
                      for lv in range(int(self.level.max()), -1, -1))
 
     @classmethod
     def from_arrays(cls, basal, edge_target=(), edge_regulator=(), edge_k=(), edge_hill=(),
-                    gene_ids=None) -> "GRNNetwork":
+                    gene_ids=None, *, allow_cycles: bool = False, **metadata) -> "GRNNetwork":
         """Build a network directly from arrays (genes indexed ``0..G-1``).
 
         Parameters
@@ -113,6 +164,12 @@ class GRNNetwork:
             Basal rates; the genes with no incoming edge are the master regulators.
         edge_target, edge_regulator, edge_k, edge_hill : (n_edges,) arrays
         gene_ids : (n_genes,) ints, optional (default ``arange(n_genes)``)
+        allow_cycles : bool
+            If False (default) a cycle is a ``ValueError``; if True the genes
+            without a level get ``level = -1`` (see the class docstring).
+        **metadata
+            ``interactions_file``, ``regs_file``, ``gene_names``,
+            ``var_annotations``, ``edge_annotations`` (see the class docstring).
         """
         basal = np.atleast_2d(np.asarray(basal, dtype=np.float64))
         n_genes = basal.shape[1]
@@ -121,10 +178,11 @@ class GRNNetwork:
         targets_of = [[] for _ in range(n_genes)]
         for t, r in zip(tgt, reg):
             targets_of[r].append(t)
-        level = compute_levels(targets_of)
+        level = compute_levels(targets_of, partial=allow_cycles)
         if level is None:
             raise ValueError("the edges contain a regulatory cycle; SERGIO needs an acyclic "
-                             "network. Remove an edge of the cycle.")
+                             "network. Remove an edge of the cycle (or pass "
+                             "allow_cycles=True and simulate it with grn.simulate).")
         is_target = np.zeros(n_genes, dtype=bool)
         is_target[tgt] = True
         return cls(
@@ -135,15 +193,18 @@ class GRNNetwork:
             edge_target=tgt, edge_regulator=reg,
             edge_k=np.asarray(edge_k, dtype=np.float64).reshape(-1),
             edge_hill=np.asarray(edge_hill, dtype=np.float64).reshape(-1),
-            level=level)
+            level=level, **metadata)
 
 
-def compute_levels(targets_of: list[list[int]]) -> np.ndarray | None:
+def compute_levels(targets_of: list[list[int]], partial: bool = False) -> np.ndarray | None:
     """SERGIO's longest-path layering, bottom up.
 
     Parameters
     ----------
     targets_of : list (n_genes) of lists of target indices
+    partial : bool
+        What a cycle gives: ``None`` (False) or levels with ``-1`` for the
+        genes that cannot be levelled (True).
 
     Returns
     -------
@@ -171,7 +232,9 @@ def compute_levels(targets_of: list[list[int]]) -> np.ndarray | None:
                     nxt.append(r)
         frontier = nxt
     if (remaining > 0).any():
-        return None
+        if not partial:
+            return None
+        level[remaining > 0] = -1
     return level
 
 

@@ -36,8 +36,8 @@ ALLOWED_IN_FUNCTIONS = {
     "greybox_processes.neural.cli": {
         "greybox_processes.neural.networks", "greybox_processes.neural.train"},
     "greybox_processes.wcm_hard.cli": {
-        "greybox_processes.errors", "greybox_processes.wcm_hard.certify",
-        "greybox_processes.wcm_hard.report"},
+        "greybox_processes.errors", "greybox_processes.framework.run",
+        "greybox_processes.wcm_hard.certify", "greybox_processes.wcm_hard.report"},
     "greybox_processes.grn.network": {"greybox_processes.grn.datasets"},
     # metabolism: optional layers (thermodynamics, enzymes, expression) loaded on demand
     "greybox_processes.metabolism.dfba": {
@@ -62,23 +62,25 @@ ALLOWED_IN_FUNCTIONS = {
     "greybox_processes.wcm_hard.refdata": {
         "greybox_processes.metabolism.scoring", "greybox_processes.tissue.cell_size"},
     "greybox_processes.wcm_hard.report": {"greybox_processes.wcm_hard.tiers"},
+    # every composite a tier runs goes through TierStep.run_composite (engine, no start-up cost)
     "greybox_processes.wcm_hard.tiers.base": {
-        "greybox_processes.metabolism.dfba", "greybox_processes.metabolism.population_process"},
+        "greybox_processes.framework.run", "greybox_processes.metabolism.dfba",
+        "greybox_processes.metabolism.population_process"},
     "greybox_processes.wcm_hard.tiers.population": {
-        "greybox_processes.metabolism.population_fba", "greybox_processes.metabolism.uptake",
+        "greybox_processes.framework.run", "greybox_processes.metabolism.population_fba", "greybox_processes.metabolism.uptake",
         "greybox_processes.metabolism.population_process"},
     "greybox_processes.wcm_hard.tiers.t3_population": {"greybox_processes.ecoli.lag"},
     "greybox_processes.wcm_hard.tiers.t6_population": {"greybox_processes.cellcycle.process"},
     # the single-cell view of a population's LP: only the tiers need it
     "greybox_processes.metabolism.population_process": {"greybox_processes.metabolism.dfba"},
     "greybox_processes.wcm_hard.tiers.t1_conservation": {
-        "greybox_processes.framework.run", "greybox_processes.metabolism.models",
+        "greybox_processes.metabolism.models",
         "greybox_processes.wcm_hard.tiers.base"},
     "greybox_processes.wcm_hard.tiers.t2_essentiality": {
         "greybox_processes.metabolism.scoring", "greybox_processes.metabolism.screen",
         "greybox_processes.wcm_hard.refdata"},
     "greybox_processes.wcm_hard.tiers.t3_diauxie": {
-        "greybox_processes.framework.run", "greybox_processes.metabolism.lag",
+        "greybox_processes.metabolism.lag",
         "greybox_processes.wcm_hard.refdata"},
     "greybox_processes.wcm_hard.tiers.t4_stress": {"greybox_processes.wcm_hard.refdata"},
     "greybox_processes.wcm_hard.tiers.t5_synergy": {
