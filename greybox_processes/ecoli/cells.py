@@ -25,7 +25,8 @@ separate processes sharing each cell's stores), on the genome-scale ``iJO1366`` 
 
 Besides the swapped node, only the ``division`` step's list of per-cell stores changes (it
 partitions every per-cell store, and the regulation, the controller's latent state and the
-black box's latent state are per-cell stores); the tests check this.
+black box's latent state are per-cell stores; the black box has no ``exchange_rates``, the
+LP fluxes PopulationMetabolism charges one interval later); the tests check this.
 """
 from __future__ import annotations
 
@@ -52,6 +53,8 @@ DEFAULT_METHOD = "etfl"
 #: Per-cell stores of the networks' latent states and histories.
 _CONTROLLER_STORES = ("latent", "history")
 _BLACKBOX_STORES = {"latent": "metabolism_latent", "history": "metabolism_history"}
+#: Per-cell stores of PopulationMetabolism only (its LP's fluxes, charged an interval later).
+_LP_STORES = ("exchange_rates",)
 
 
 def _network_shape(config: Mapping[str, Any], inputs) -> dict:
@@ -59,6 +62,17 @@ def _network_shape(config: Mapping[str, Any], inputs) -> dict:
     width = int(config.get("width", NETWORK_CONFIG["width"]["_default"]))
     history = int(config.get("history", NETWORK_CONFIG["history"]["_default"]))
     return {"latent": [width], "history": [history, len(feature_names(list(inputs)))]}
+
+
+def _remove_division_stores(document: dict, names) -> None:
+    """Make the Division stop partitioning the per-cell stores ``names`` (no process has them)."""
+    division = document["state"]["division"]
+    config = division["config"]
+    config["stores"] = [name for name in config["stores"] if name not in names]
+    config["trailing_shape"] = {k: v for k, v in config.get("trailing_shape", {}).items()
+                                if k not in names}
+    for direction in ("inputs", "outputs"):
+        division[direction] = {k: v for k, v in division[direction].items() if k not in names}
 
 
 def _add_division_stores(document: dict, shapes: Mapping[str, list]) -> None:
@@ -134,8 +148,12 @@ def ecoli_black_box(*, weights: str = BLACKBOX_WEIGHTS,
                                         "initial_lactose", "initial_biomass", "lac_species")}
     config.update({"weights": weights, **(metabolism_config or {})})
     own = {port: ["cells", store] for port, store in _BLACKBOX_STORES.items()}
+    # the network predicts this interval's uptake itself: no pending LP fluxes to carry
+    kept = {direction: {k: v for k, v in node[direction].items() if k not in _LP_STORES}
+            for direction in ("inputs", "outputs")}
     node.update({"address": metabolism_address, "config": config,
-                 "inputs": {**node["inputs"], **own}, "outputs": {**node["outputs"], **own}})
+                 "inputs": {**kept["inputs"], **own}, "outputs": {**kept["outputs"], **own}})
+    _remove_division_stores(document, _LP_STORES)
     shapes = _network_shape(config, BLACKBOX_INPUTS)
     _add_division_stores(document, {_BLACKBOX_STORES[k]: v for k, v in shapes.items()})
     return document

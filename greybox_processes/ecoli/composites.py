@@ -5,14 +5,19 @@ glucose and lactose, made of four separate processes that share each cell's stor
 
 * ``metabolism`` (:class:`~greybox_processes.metabolism.population_process.PopulationMetabolism`):
   each cell's growth rate from its own LacY and LacZ counts and the shared medium, which
-  all cells consume;
+  all cells consume. It decides each cell's LP one interval ahead (``growth_rate`` and the
+  per-cell ``exchange_rates``) and charges the medium for it in the interval the cycle
+  grows the cell with it, so medium + ledger + the cells' biomass is conserved exactly.
+  It is listed after ``cycle``: both give ``growth_rate`` an initial value and the later
+  process's fills the store (the metabolism's: the first interval's LP);
 * ``lac`` (:class:`~greybox_processes.lac.process.LacOperon`): the stochastic
   Yildirim-Mackey lac operon of each cell, in molecule counts;
 * ``cycle`` (:class:`~greybox_processes.cellcycle.process.CellCycle`): growth of each
   cell's volume at its growth rate and division by the mechanistic adder;
 * ``division`` (:class:`~greybox_processes.framework.population.Division`): daughters
   into free slots, every per-cell store partitioned by the rule its ports declare
-  (lac molecules binomially, volume split, growth rate copied, division protein used up).
+  (lac molecules binomially, volume split, growth rate and LP fluxes copied, division
+  protein used up).
 
 It is the glass box: every parameter is each process's literature default; nothing is
 fitted to a tier's reference. Each process can be swapped by its ``*_address``.
@@ -22,11 +27,12 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..lac.kernel import SPECIES as LAC_SPECIES
+from ..metabolism.population_process import RATE_COLUMNS
 
 __all__ = ["ecoli_population", "CELL_STORES", "LAC_SPECIES"]
 
 #: The per-cell stores the Division partitions.
-CELL_STORES = ("volume", "division_protein", "growth_rate", "lac")
+CELL_STORES = ("volume", "division_protein", "growth_rate", "exchange_rates", "lac")
 _FLAGS = ("alive", "divide")
 _MEDIUM = ("glucose", "lactose")
 
@@ -77,18 +83,26 @@ def ecoli_population(*, capacity: int = 256, initial_cells: int = 16, model: str
     cycle = {"capacity": capacity, "initial_cells": initial_cells, "seed": seed}
     cycle.update(cycle_config or {})
     division = {"capacity": capacity, "initial_cells": initial_cells, "stores": list(CELL_STORES),
-                "trailing_shape": {"lac": [len(species)]}, "seed": seed}
+                "trailing_shape": {"exchange_rates": [len(RATE_COLUMNS)], "lac": [len(species)]},
+                "seed": seed}
     division.update(division_config or {})
     return {
         "state": {
             "cells": {},
             "medium": {},
+            # the cycle before the metabolism, whose initial growth_rate must fill the store
+            "cycle": {
+                "_type": "process", "address": cycle_address, "config": cycle,
+                "interval": interval,
+                "inputs": _cells("volume", "division_protein", "growth_rate", *_FLAGS),
+                "outputs": _cells("volume", "division_protein", "divide"),
+            },
             "metabolism": {
                 "_type": "process", "address": metabolism_address, "config": metabolism,
                 "interval": interval,
-                "inputs": {**_cells("alive", "volume", "lac", "growth_rate"), **_medium(*_MEDIUM),
-                           "ledger": ["medium", "ledger"]},
-                "outputs": {**_cells("growth_rate"), **_medium(*_MEDIUM),
+                "inputs": {**_cells("alive", "volume", "lac", "growth_rate", "exchange_rates"),
+                           **_medium(*_MEDIUM), "ledger": ["medium", "ledger"]},
+                "outputs": {**_cells("growth_rate", "exchange_rates"), **_medium(*_MEDIUM),
                             "ledger": ["medium", "ledger"]},
             },
             "lac": {
@@ -96,12 +110,6 @@ def ecoli_population(*, capacity: int = 256, initial_cells: int = 16, model: str
                 "inputs": {**_cells("lac", "volume", "growth_rate", "alive"),
                            **_medium(*_MEDIUM)},
                 "outputs": _cells("lac"),
-            },
-            "cycle": {
-                "_type": "process", "address": cycle_address, "config": cycle,
-                "interval": interval,
-                "inputs": _cells("volume", "division_protein", "growth_rate", *_FLAGS),
-                "outputs": _cells("volume", "division_protein", "divide"),
             },
             "division": {
                 "_type": "step", "address": "local:Division", "config": division,

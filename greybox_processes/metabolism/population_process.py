@@ -5,8 +5,10 @@ cell solves its own flux balance LP (cobra; ``textbook_lactose`` or ``iJO1366``)
 bounds set by the medium that all cells share and by the cell's own lac enzymes, and all the
 cells' LPs are solved together by :func:`~.population_fba.solve_population` (exact per-cell
 optima from a few LPs). It writes each cell's growth rate and takes what the cells consume
-out of the medium. Volume growth and division belong to the cell-cycle process, lac
-expression to the lac process: they share the per-cell stores.
+out of the medium, one interval behind (see "One interval ahead"), so that what the medium
+loses is exactly what the cells the cell cycle grows are made of. Volume growth and
+division belong to the cell-cycle process, lac expression to the lac process: they share
+the per-cell stores.
 
 Stores (cell axis first, ``capacity`` slots; the names every population process uses)
 -----------------------------------------------------------------------------------
@@ -14,8 +16,13 @@ Stores (cell axis first, ``capacity`` slots; the names every population process 
 * ``volume`` [capacity], fL, divides by ``split`` (read; the cell cycle grows it).
 * ``lac`` [capacity, n_lac_species], molecule counts, ``binomial`` (read): the LacY and LacZ
   counts, found by name in the config's ``lac_species``.
-* ``growth_rate`` [capacity], 1/min (natural log), ``copy`` (written: 0 in free slots and
-  where the LP has no growth).
+* ``growth_rate`` [capacity], 1/min (natural log), ``copy`` (read and written: 0 in free
+  slots and where the LP has no growth): the growth rate of the *next* interval.
+* ``exchange_rates`` [capacity, 4], mmol/gDW/h, ``copy`` (read and written; columns
+  :data:`RATE_COLUMNS`): the tracked exchange fluxes of the LP whose growth rate is in
+  ``growth_rate`` (glucose, lactose; < 0 is uptake) and the carbon and nitrogen that LP
+  sends out through the untracked exchanges (> 0 secreted). Per gDW, so intensive: a
+  daughter copies its mother's, as it copies her growth rate. 0 in free slots.
 * ``glucose``, ``lactose``: the shared medium, mM (float stores, read and written).
 * ``ledger`` [2], mM (written): carbon and nitrogen (:data:`ELEMENTS`) that left the
   culture through the exchanges the composite does not track (CO2, NH4, acetate, O2, ...,
@@ -44,6 +51,8 @@ Uptake bounds of cell ``i`` (mmol/gDW/h)
   lactose in the periplasm, ``LACZpp``; bounding the exchange keeps LacY the only way in,
   as in the lac operon model.) A cell without LacY takes up no lactose: that is why such
   cells stop growing when glucose runs out while their neighbours with LacY go on.
+* a bound below :data:`SOLVER_FLOOR` times the LP solver's feasibility tolerance
+  (``model.tolerance``; 1e-6 mmol/gDW/h with GLPK) is 0: the solver cannot tell it from 0.
 
 Dry mass and the culture
 ------------------------
@@ -61,30 +70,68 @@ culture's biomass density at the start, ``initial_biomass`` (gDW/L, as in
 ``initial_volume`` fL (give the values the cell-cycle process and the Division step start
 from). Every simulated cell then stands for ``cells_per_litre = initial_biomass /
 (initial_cells * initial_volume * dry_mass_density)`` culture cells per litre (daughters
-each stand for as many as their mother: division conserves the culture's biomass), and over
-an interval ``dt`` the medium changes by ``sum over live cells of flux_i * dry_mass_i *
-cells_per_litre * dt`` (mM; flux < 0 is uptake).
+each stand for as many as their mother: division conserves the culture's biomass).
 
-The ledger moves with the same weights as the medium: over an interval it changes by ``sum
-over live cells of u_i * dry_mass_i * cells_per_litre * dt``, ``u_i`` the element content
-of the untracked exchange fluxes of cell ``i``'s optimal solution (read out by
-:func:`~.population_fba.solve_population`'s ``record``). A cell whose LP is infeasible has
-no solution: it grows no biomass, so what it takes up through the tracked exchanges leaves
-through the untracked ones (the model's internal reactions are balanced; tier 1 checks it),
-and its ``u_i`` is minus the element content of its tracked fluxes.
+One interval ahead
+------------------
+The cell cycle grows each volume over an interval ``dt`` (minutes) as ``V e^(mu dt)``, with
+``mu`` the ``growth_rate`` store as it stands at the start of the interval: the stores are
+read at the start of each interval, so the growth rate a metabolism writes in an update is
+the one the cycle grows with in the *next* interval. The metabolism therefore decides each
+cell's LP one interval ahead and charges the medium for it in the interval the cycle grows
+the cell with it. At each update (cell ``i`` of dry mass ``m_i``, ``mu_i`` its
+``growth_rate``, ``r_i`` its ``exchange_rates``: the LP decided at the previous update):
 
-The interval is in minutes (the population cell's time unit); fluxes are per hour. Within an
-interval a cell's dry mass is the one it has at the start (the cell cycle grows the volume
-in its own update): an operator split, first order in ``dt`` like the coupling of any two
-processes. Because the store is read at the start of each interval, the growth rate the
-cell cycle uses in an interval is the one written at the end of the previous one.
+1. **Charge** the pending LP over the growth the cycle makes in this interval: the medium
+   changes by ``sum_i r_i * m_i * cells_per_litre * I(mu_i, dt) / 60`` (mM; fluxes are per
+   hour, time in minutes) and the ledger by the same sum over the element columns, with
+   ``I(mu, dt) = (e^(mu dt) - 1)/mu`` (``dt`` at ``mu = 0``; :func:`growth_integral`) the
+   biomass-time of a cell growing exponentially from 1 gDW. ``60 mu I`` is ``e^(mu dt) - 1``,
+   the biomass the cycle makes, so the LP's balance (tracked fluxes + untracked elements +
+   growth x biomass composition = 0, for a network whose internal reactions are balanced)
+   makes medium + ledger + biomass in the cells' volumes constant per element, interval by
+   interval, divisions included (volume split, ``growth_rate`` and ``exchange_rates``
+   copied: a daughter is charged her share of her mother's growth).
+2. **Decide** the LP of the next interval, on the medium and the cells as they will be then:
+   the medium after this charge and the dry mass ``m_i e^(mu_i dt)``; its growth rate goes
+   to ``growth_rate`` and its fluxes to ``exchange_rates``. The lac enzymes enter as the
+   counts per dry mass the cell has now: the lac process changes the counts in the same
+   interval, by production the metabolism does not know, so the concentration (which
+   balanced growth keeps) is the estimate, not today's counts over tomorrow's mass.
 
-Uptake is never more than the medium holds: if the live cells, each at its bound for the
-whole interval, would take up more of a substrate than is there, every bound above a common
-cap ``c`` is lowered to ``c``, where ``c`` makes the total exactly what is there (the cells
-with small bounds keep them), before the LPs are solved. Cells whose LP is infeasible (too
-little carbon for the non-growth ATP maintenance, e.g. no LacY after glucose has run out)
-raise :class:`~.errors.InfeasibleError` with ``on_infeasible: raise``; with ``status`` (the
+Before charging, every live cell's pending LP is checked against its ``growth_rate``: their
+element balance must close (to :data:`BALANCE_RTOL` relative plus the solver floor of the
+uptake bounds, mmol/gDW/h), or the growth the cycle makes would not be paid for. A
+:class:`~greybox_processes.errors.SimulationError` then says so: something other than this
+process wrote ``growth_rate`` (e.g. another process's initial state at ``t = 0``, see below).
+
+At ``t = 0`` the first interval's LP is decided by :meth:`~PopulationMetabolism.initial_state`:
+the ``initial_cells`` cells, with no lac enzymes (the lac operon's default start; a cell
+without LacY takes up no lactose) on the initial medium, get its growth rate and fluxes.
+The cell cycle's own initial state gives ``growth_rate`` too (its ``initial_growth_rate``):
+under both engines the process listed *later* in the composite fills a store both give, so
+a composite lists the metabolism after the cell cycle (the check above fails the first
+update otherwise). The first interval has no availability cap (an initial state knows no
+interval): an initial biomass that could empty the medium within one interval is clamped
+at the medium, with a warning.
+
+A cell whose LP is infeasible has no solution: it grows no biomass, so what it takes up
+through the tracked exchanges leaves through the untracked ones (the model's internal
+reactions are balanced; tier 1 checks it): its secreted elements are minus the element
+content of its tracked fluxes (read out for feasible cells by
+:func:`~.population_fba.solve_population`'s ``record``).
+
+Uptake is never more than the medium holds: the LP decided at an update is charged over
+the biomass-time of the growth it decides, so the cap depends on its own solution. The LPs
+are solved with the kinetic bounds; if the cells' uptake charged over their new growth
+would take more of a substrate than the medium will hold, every bound of every substrate
+above a common cap ``c`` is lowered to ``c`` (:func:`availability_cap`, with the weights of
+that first solution; the cells with small bounds keep theirs) and the LPs are solved again.
+A lower bound cannot raise a cell's optimal growth, so the second solution's weights are no
+larger and its uptake fits (leaving the little that the lower growth does not take, for
+the next interval). Cells whose LP is infeasible (too little carbon for the
+non-growth ATP maintenance, e.g. no LacY after glucose has run out) raise
+:class:`~.errors.InfeasibleError` with ``on_infeasible: raise``; with ``status`` (the
 default: such cells are expected in a population) they do not grow and take up their whole
 uptake bounds, as :class:`~.dfba.DynamicFBA`'s maintenance-only LP does (maximising ATP
 maintenance short of its requirement puts every carbon source at its bound).
@@ -102,6 +149,7 @@ analyses written for a single culture (knockout screens, drug responses, WCM-Har
 """
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import logging
 import math
@@ -109,6 +157,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import SimulationError
 from ..framework.base import GreyboxProcess
 from ..framework.division import check_slots
 from ..framework.ports import array_port
@@ -117,13 +166,17 @@ from .errors import InvalidConcentrationError, UnknownExchangeError
 from .expression import DEFAULT_KCAT, RibosomeParameters
 from .lac import CYTOPLASM_L_PER_GDW
 from .models import biomass_reaction, load_model
+from .population_budget import (ELEMENTS, availability_cap, biomass_elements, element_counts,
+                                growth_integral)
 from .population_fba import PopulationFBA, solve_population
 from .translation import couple_translation_to_trna
 from .uptake import DEFAULT_KINETICS, UptakeKinetics, uptake_bound
 
-__all__ = ["PopulationMetabolism", "population_cell_ports", "check_culture_config", "CellBounds", "availability_cap", "LAC_SPECIES",
-           "AVOGADRO", "DEFAULT_DRY_MASS_DENSITY", "METHODS", "ELEMENTS", "element_counts",
-           "biomass_elements"]
+__all__ = ["PopulationMetabolism", "population_cell_ports", "check_culture_config", "CellBounds",
+           "availability_cap", "growth_integral", "LAC_SPECIES", "AVOGADRO",
+           "DEFAULT_DRY_MASS_DENSITY", "METHODS", "ELEMENTS", "RATE_COLUMNS", "BALANCE_RTOL",
+           "SOLVER_FLOOR",
+           "element_counts", "biomass_elements"]
 
 logger = logging.getLogger(__name__)
 
@@ -136,82 +189,58 @@ AVOGADRO = 6.02214076e23
 DEFAULT_DRY_MASS_DENSITY = 1.0 / CYTOPLASM_L_PER_GDW
 #: Flux balance methods: plain FBA, or with the ETFL-style translation and ribosome layer.
 METHODS = ("fba", "etfl")
+#: Columns of the per-cell ``exchange_rates`` store (mmol/gDW/h): the tracked exchange fluxes
+#: (< 0 uptake), then the elements leaving through the untracked exchanges (> 0 secreted).
+RATE_COLUMNS = ("glucose", "lactose") + ELEMENTS
+#: Relative tolerance of the element balance of a cell's pending LP against its growth rate
+#: (the LPs balance to solver tolerance, ~1e-9; a growth rate another process wrote is off
+#: by its relative difference, percents).
+BALANCE_RTOL = 1e-6
+#: Multiple of the LP solver's primal feasibility tolerance (cobra's ``model.tolerance``,
+#: GLPK 1e-7) below which an uptake bound is not resolved by the solver and is taken as 0,
+#: and below which (in mmol/gDW/h) an element balance residual is round-off.
+SOLVER_FLOOR = 10.0
 #: L per fL, and minutes per hour (the interval is in minutes, fluxes per hour).
 _L_PER_FL = 1e-15
 _MIN_PER_H = 60.0
 #: Names in ``lac_species`` of the permease and of beta-galactosidase.
 _LACY, _LACZ = "lacY", "lacZ"
-#: Elements of the ``ledger`` store, in its order (as RegulatedDynamicFBA's ledger).
-ELEMENTS = ("C", "N")
-
-
-def element_counts(model, reaction_ids, elements=ELEMENTS) -> np.ndarray:
-    """``(n, e)`` atoms of each element in the one metabolite of each boundary reaction.
-
-    From the cobra formulas; a metabolite without a formula counts 0 (its matter cannot be
-    audited). ``reaction_ids``: exchange, sink or demand reactions (``'A <=>'``).
-    """
-    out = np.zeros((len(reaction_ids), len(elements)))
-    for i, rid in enumerate(reaction_ids):
-        metabolite = next(iter(model.reactions.get_by_id(rid).metabolites))
-        out[i] = [float(metabolite.elements.get(e, 0) or 0) for e in elements]
-    return out
-
-
-def biomass_elements(model, elements=ELEMENTS) -> np.ndarray:
-    """``(e,)`` mmol of each element per gDW of biomass: what the biomass reaction consumes
-    minus what it makes (per unit flux, i.e. per gDW)."""
-    out = np.zeros(len(elements))
-    for metabolite, coefficient in biomass_reaction(model).metabolites.items():
-        out -= coefficient * np.array([float(metabolite.elements.get(e, 0) or 0)
-                                       for e in elements])
-    return out
+_TRACKED = 2
 
 
 @dataclass(frozen=True)
 class CellBounds:
-    """The live cells of one update and the uptake bounds their LPs are solved with.
+    """The live cells of one update and the kinetic uptake bounds of the LP it decides.
 
     Attributes
     ----------
     live : (n,) slot index of each live cell.
-    dry_mass : (n,) dry mass per cell, gDW.
-    bounds : (n, 2) uptake bounds [glucose, lactose], mmol/gDW/h, after the availability cap.
-    weights : (n,) medium change per unit flux, ``dry_mass * cells_per_litre * dt``,
-        gDW h/L (flux in mmol/gDW/h times a weight is mM).
+    dry_mass : (n,) dry mass per cell at the start of the next interval, gDW (the cell's
+        mass now grown at its current growth rate over this interval).
+    bounds : (n, 2) uptake bounds [glucose, lactose], mmol/gDW/h, from the medium as it
+        will be at the start of the next interval and the cell's lac enzymes per dry mass
+        now, before the availability cap.
     """
 
     live: np.ndarray
     dry_mass: np.ndarray
     bounds: np.ndarray
-    weights: np.ndarray
 
 
-def availability_cap(bounds, weights, amount: float) -> float:
-    """The common cap ``c`` on ``bounds`` so that ``sum(weights * min(bounds, c)) <= amount``.
+@dataclass(frozen=True)
+class _Cells:
+    """What an update reads (checked): per slot, and the medium (mM, >= 0)."""
 
-    ``inf`` when the uncapped total fits. Otherwise the largest ``c`` with total ``amount``:
-    cells whose bound is below ``c`` keep it, the others get ``c`` (the medium is shared, so
-    no cell is favoured). ``bounds`` in mmol/gDW/h, ``weights`` in gDW h/L, ``amount`` in mM.
-    """
-    bounds = np.asarray(bounds, dtype=float)
-    weights = np.asarray(weights, dtype=float)
-    amount = max(float(amount), 0.0)
-    if float(np.dot(weights, bounds)) <= amount:
-        return math.inf
-    order = np.argsort(bounds, kind="stable")
-    sorted_bounds, sorted_weights = bounds[order], weights[order]
-    # total taken by the cells below the k-th bound, and the weight of those at or above it
-    below = np.concatenate([[0.0], np.cumsum(sorted_weights * sorted_bounds)])
-    above = np.concatenate([np.cumsum(sorted_weights[::-1])[::-1], [0.0]])
-    for k in range(len(sorted_bounds)):
-        if above[k] <= 0.0:
-            continue
-        cap = (amount - below[k]) / above[k]
-        if cap <= sorted_bounds[k]:
-            return max(cap, 0.0)
-    return math.inf  # not reached: the uncapped total exceeds amount
+    alive: np.ndarray
+    volume: np.ndarray
+    lac: np.ndarray
+    growth_rate: np.ndarray  # 1/min
+    rates: np.ndarray  # exchange_rates, mmol/gDW/h
+    medium: np.ndarray  # (2,) glucose, lactose
 
+    @property
+    def live(self):
+        return np.flatnonzero(self.alive > 0.5)
 
 
 def check_culture_config(cfg, positive: dict) -> None:
@@ -278,6 +307,8 @@ class PopulationMetabolism(GreyboxProcess):
         cfg = self.config
         self._check_choices(cfg)
         self.model = load_model(cfg["model"])  # our own copy; ModelLoadError names the model
+        #: mmol/gDW/h: smaller uptake bounds are 0, smaller balance residuals round-off
+        self.solver_floor = SOLVER_FLOOR * float(self.model.tolerance)
         self.exchanges = (str(cfg["glucose_exchange"]), str(cfg["lactose_exchange"]))
         self._check_exchange_ids()
         species = [str(s) for s in cfg["lac_species"]]
@@ -286,7 +317,7 @@ class PopulationMetabolism(GreyboxProcess):
         if cfg["method"] == "etfl":
             self._add_expression_layer()
         self._element_tables()
-        self._check_initial_medium_lp()
+        self._start = self._initial_lp()
 
     # -- config --------------------------------------------------------------------------
     @staticmethod
@@ -336,6 +367,8 @@ class PopulationMetabolism(GreyboxProcess):
         self.untracked = [r.id for r in self.model.boundary if r.id not in tracked]
         self._untracked_elements = element_counts(self.model, self.untracked)
         self._tracked_elements = element_counts(self.model, self.exchanges)
+        #: mmol of C and N per gDW of biomass (the model's, ETFL layer included)
+        self._biomass_elements = biomass_elements(self.model)
 
     def _derive_parameters(self):
         """Kinetics, turnover numbers and the culture scale from the config (cited defaults)."""
@@ -358,6 +391,7 @@ class PopulationMetabolism(GreyboxProcess):
         """Re-derive the kinetics and scale after an intervention (the model stays)."""
         self._check_choices(self.config)
         self._derive_parameters()
+        self._start = self._initial_lp()
 
     def _add_expression_layer(self):
         """``method: etfl``: charged-tRNA translation and the pre-culture's ribosome cap."""
@@ -386,31 +420,53 @@ class PopulationMetabolism(GreyboxProcess):
         return solve_population(self.model, self.exchanges, [[bound, 0.0]],
                                 on_infeasible="status")
 
-    def _check_initial_medium_lp(self):
-        """Solve once now, so an exchange the LP cannot bound fails here, not mid-run."""
-        self._solve_initial_glucose_only()
+    def _initial_lp(self):
+        """``(growth (1/h), exchange_rates row)`` of the first interval's LP (one cell with no
+        lac enzymes on the initial medium); solved at initialisation, so that an exchange the
+        LP cannot bound fails here, not mid-run."""
+        bound = uptake_bound(self.glucose_kinetics, self.config["initial_glucose"])
+        one = CellBounds(live=np.zeros(1, dtype=int), dry_mass=np.ones(1),
+                         bounds=self._resolvable(np.array([[bound, 0.0]])))
+        growth, fluxes, secreted = self._solve(one)
+        return float(growth[0]), np.concatenate([fluxes[0], secreted[0]])
 
     # -- ports ---------------------------------------------------------------------------
     def _cell_ports(self):
         return population_cell_ports(self.config["capacity"], len(self.config["lac_species"]))
 
+    def _rates_port(self):
+        return array_port((self.config["capacity"], len(RATE_COLUMNS)), "mmol/gDW/h",
+                          divide="copy")
+
     def inputs(self):
         # the ledger is only written (deltas); it is an input too so that a spec may wire it
         # both ways, as RegulatedDynamicFBA's
-        return {**self._cell_ports(), "glucose": {"_type": "float", "_units": "mM"},
+        return {**self._cell_ports(), "exchange_rates": self._rates_port(),
+                "glucose": {"_type": "float", "_units": "mM"},
                 "lactose": {"_type": "float", "_units": "mM"},
                 "ledger": array_port((len(ELEMENTS),), "mM")}
 
     def outputs(self):
         return {"growth_rate": self._cell_ports()["growth_rate"],
+                "exchange_rates": self._rates_port(),
                 "glucose": {"_type": "float", "_units": "mM"},
                 "lactose": {"_type": "float", "_units": "mM"},
                 "ledger": array_port((len(ELEMENTS),), "mM")}
 
     def initial_state(self):
-        return {"glucose": float(self.config["initial_glucose"]),
-                "lactose": float(self.config["initial_lactose"]),
-                "ledger": np.zeros(len(ELEMENTS))}
+        """The medium, an empty ledger, and the first interval's LP in the initial cells'
+        ``growth_rate`` and ``exchange_rates`` (see "One interval ahead")."""
+        cfg = self.config
+        n = int(cfg["initial_cells"])
+        growth, row = self._start
+        growth_rate = np.zeros(cfg["capacity"])
+        rates = np.zeros((cfg["capacity"], len(RATE_COLUMNS)))
+        growth_rate[:n] = growth / _MIN_PER_H
+        rates[:n] = row
+        return {"glucose": float(cfg["initial_glucose"]),
+                "lactose": float(cfg["initial_lactose"]),
+                "ledger": np.zeros(len(ELEMENTS)),
+                "growth_rate": growth_rate, "exchange_rates": rates}
 
     def port_metadata(self):
         cells = {"dims": ("cell",), "coords": {"cell": np.arange(self.config["capacity"])}}
@@ -423,6 +479,12 @@ class PopulationMetabolism(GreyboxProcess):
                     "units": "", "long_name": "lac operon molecules per cell"},
             "growth_rate": {**cells, "units": "1/min",
                             "long_name": "specific growth rate (natural log)"},
+            "exchange_rates": {"dims": ("cell", "rate"),
+                               "coords": {"cell": cells["coords"]["cell"],
+                                          "rate": list(RATE_COLUMNS)},
+                               "units": "mmol/gDW/h",
+                               "long_name": "tracked exchange fluxes and untracked elements "
+                                            "of the LP of the current interval"},
             "glucose": {"units": "mM", "long_name": "glucose in the shared medium"},
             "lactose": {"units": "mM", "long_name": "lactose in the shared medium"},
             "ledger": {"dims": ("element",), "coords": {"element": list(ELEMENTS)},
@@ -449,32 +511,50 @@ class PopulationMetabolism(GreyboxProcess):
         return np.minimum(permease * saturation * free_permease, cleavage)
 
     def cell_bounds(self, state, interval: float) -> CellBounds:
-        """The live cells and their uptake bounds for an update of ``interval`` minutes."""
-        return self._bounds(*self._read(state), interval)
+        """The live cells and the kinetic bounds of the LP decided by an update of ``interval``
+        minutes from ``state`` (``growth_rate`` and ``exchange_rates`` may be left out: 0)."""
+        cells = self._read(state)
+        charge, _ = self._charge(cells, interval)
+        return self._next_bounds(cells, cells.medium + charge, interval)
 
-    def _bounds(self, alive, volume, lac, glucose, lactose, interval) -> CellBounds:
-        live = np.flatnonzero(alive > 0.5)
-        mass = self.dry_mass(volume[live])
+    def _next_bounds(self, cells: _Cells, medium, interval) -> CellBounds:
+        """Bounds on the medium ``medium`` (mM, the next interval's) for the live cells."""
+        live = cells.live
+        mass = self.dry_mass(cells.volume[live])
         n = len(live)
-        bounds = np.empty((n, 2))
-        bounds[:, 0] = uptake_bound(self.glucose_kinetics, glucose)
-        bounds[:, 1] = self.lactose_bounds(lac[live, self._lacy_index],
-                                           lac[live, self._lacz_index], mass, glucose, lactose)
-        weights = mass * self.cells_per_litre * (float(interval) / _MIN_PER_H)
-        for column, amount in enumerate((glucose, lactose)):
-            cap = availability_cap(bounds[:, column], weights, amount)
-            bounds[:, column] = np.minimum(bounds[:, column], cap)
-        return CellBounds(live=live, dry_mass=mass, bounds=bounds, weights=weights)
+        bounds = np.empty((n, _TRACKED))
+        bounds[:, 0] = uptake_bound(self.glucose_kinetics, medium[0])
+        bounds[:, 1] = self.lactose_bounds(cells.lac[live, self._lacy_index],
+                                           cells.lac[live, self._lacz_index], mass, *medium)
+        grown = mass * np.exp(cells.growth_rate[live] * float(interval))
+        return CellBounds(live=live, dry_mass=grown, bounds=self._resolvable(bounds))
+
+    def _resolvable(self, bounds):
+        """``bounds`` with those below :attr:`solver_floor` set to 0 (see SOLVER_FLOOR): the
+        solver cannot tell them from 0, and an LP with a bound at its tolerance can come back
+        infeasible from a lexicographic stage (seen with glucose at 2-5e-7 mmol/gDW/h)."""
+        return np.where(bounds < self.solver_floor, 0.0, bounds)
+
+    def weights(self, dry_mass, growth_per_min, interval: float) -> np.ndarray:
+        """Medium change per unit flux (gDW h/L) of cells of ``dry_mass`` (gDW, at the start
+        of the interval) growing at ``growth_per_min`` (1/min) for ``interval`` minutes:
+        ``dry_mass * cells_per_litre * growth_integral / 60`` (flux x weight is mM)."""
+        return (np.asarray(dry_mass, dtype=float) * self.cells_per_litre
+                * growth_integral(growth_per_min, interval) / _MIN_PER_H)
 
     # -- update --------------------------------------------------------------------------
-    def _read(self, state):
-        """(alive, volume, lac, glucose, lactose) from the state, checked."""
+    def _read(self, state) -> _Cells:
+        """The checked state (``growth_rate``, ``exchange_rates``: 0 where not given)."""
         n, k = self.config["capacity"], len(self.config["lac_species"])
         alive = np.asarray(state["alive"], dtype=float)
         volume = np.asarray(state["volume"], dtype=float)
         lac = np.asarray(state["lac"], dtype=float)
+        growth = np.asarray(state.get("growth_rate", np.zeros(n)), dtype=float)
+        rates = np.asarray(state.get("exchange_rates", np.zeros((n, len(RATE_COLUMNS)))),
+                           dtype=float)
         for name, value, shape in (("alive", alive, (n,)), ("volume", volume, (n,)),
-                                   ("lac", lac, (n, k))):
+                                   ("lac", lac, (n, k)), ("growth_rate", growth, (n,)),
+                                   ("exchange_rates", rates, (n, len(RATE_COLUMNS)))):
             if value.shape != shape:
                 raise ValueError(f"store {name!r} has shape {value.shape}; "
                                  f"PopulationMetabolism expects {shape} (capacity {n})")
@@ -486,6 +566,9 @@ class PopulationMetabolism(GreyboxProcess):
         if not (np.all(np.isfinite(lac[live])) and np.all(lac[live] >= 0)):
             raise InvalidConcentrationError("the lac store holds negative or non-finite "
                                             "molecule counts in live cells")
+        if not (np.all(np.isfinite(growth[live])) and np.all(np.isfinite(rates[live]))):
+            raise InvalidConcentrationError("growth_rate or exchange_rates hold non-finite "
+                                            "values in live cells")
         medium = []
         for name in ("glucose", "lactose"):
             value = float(np.asarray(state[name], dtype=float).reshape(-1)[0])
@@ -493,11 +576,53 @@ class PopulationMetabolism(GreyboxProcess):
                 raise InvalidConcentrationError(f"medium {name} must be finite and >= 0 (mM), "
                                                 f"got {value}")
             medium.append(max(value, 0.0))
-        return alive, volume, lac, medium[0], medium[1]
+        return _Cells(alive, volume, lac, growth, rates, np.array(medium))
+
+    def _check_pending(self, cells: _Cells) -> None:
+        """SimulationError unless each live cell's pending LP balances its growth rate."""
+        live = cells.live
+        rates, growth = cells.rates[live], cells.growth_rate[live] * _MIN_PER_H  # 1/h
+        tracked = rates[:, :_TRACKED] @ self._tracked_elements
+        made = growth[:, None] * self._biomass_elements[None, :]
+        residual = np.abs(tracked + rates[:, _TRACKED:] + made)
+        scale = np.abs(tracked) + np.abs(rates[:, _TRACKED:]) + np.abs(made)
+        bad = np.flatnonzero(np.any(residual > BALANCE_RTOL * scale + self.solver_floor,
+                                    axis=1))
+        if not len(bad):
+            return
+        slot = int(live[bad[0]])
+        implied = -(tracked[bad[0], 0] + rates[bad[0], _TRACKED]) / self._biomass_elements[0]
+        raise SimulationError(
+            f"PopulationMetabolism: the growth_rate of {len(bad)} live cell(s) is not the growth "
+            f"of the LP in their exchange_rates (slot {slot}: growth_rate "
+            f"{cells.growth_rate[slot]:.6g}/min, its LP's carbon balance implies "
+            f"{implied / _MIN_PER_H:.6g}/min), so the medium would not pay for the growth the "
+            "cell cycle makes. Only this process may write growth_rate and exchange_rates; at "
+            "t = 0 its initial state must fill them: list the metabolism after the process "
+            "whose initial state also gives growth_rate (CellCycle's initial_growth_rate), "
+            "the later one's wins")
+
+    def _charge(self, cells: _Cells, interval):
+        """``(medium change (2,), ledger change (e,))``, mM, of the pending LPs over this
+        interval's growth (see "One interval ahead"); the medium change keeps it >= 0."""
+        live = cells.live
+        weights = self.weights(self.dry_mass(cells.volume[live]), cells.growth_rate[live],
+                               interval)
+        flows = weights @ cells.rates[live]  # mM; < 0 is uptake, > 0 secreted
+        change, ledger = flows[:_TRACKED], flows[_TRACKED:]
+        short = -(cells.medium + change)
+        if np.any(short > 1e-12 + 1e-9 * np.abs(change)):
+            # only the first interval (no cap in an initial state) or a store changed by
+            # another process; otherwise round-off of the cap of the previous update
+            logger.warning("PopulationMetabolism: the cells' uptake over this interval "
+                           "exceeds the medium by %s mM (glucose, lactose): clamped at the "
+                           "medium, which breaks the element budget by as much", short)
+        change = np.maximum(change, -cells.medium) + 0.0  # no -0.0
+        return change, ledger
 
     def _solve(self, cells: CellBounds):
         """Per live cell: growth (1/h), tracked exchange fluxes and the elements leaving
-        through the untracked exchanges (both mmol/gDW/h)."""
+        through the untracked exchanges (both mmol/gDW/h), at ``cells.bounds``."""
         record = dict(zip(self.untracked, self._untracked_elements))
         result = solve_population(self.model, self.exchanges, cells.bounds,
                                   on_infeasible=self.config["on_infeasible"], record=record)
@@ -514,72 +639,41 @@ class PopulationMetabolism(GreyboxProcess):
                      result.lp_count, result.distinct_rows)
         return growth, fluxes, secreted
 
+    def _decide(self, cells: CellBounds, medium, interval):
+        """The next interval's LP per live cell, ``(growth (1/h), fluxes, secreted)``, with
+        the availability cap on ``medium`` (mM) if the kinetic bounds overdraw it."""
+        growth, fluxes, secreted = self._solve(cells)
+        weights = self.weights(cells.dry_mass, growth / _MIN_PER_H, interval)
+        if np.all(weights @ np.maximum(-fluxes, 0.0) <= medium):
+            return growth, fluxes, secreted
+        # growth cannot rise when bounds are lowered, so these weights bound the next ones
+        capped = cells.bounds.copy()
+        for column, amount in enumerate(medium):
+            cap = availability_cap(capped[:, column], weights, amount)
+            capped[:, column] = np.minimum(capped[:, column], cap)
+        return self._solve(dataclasses.replace(cells, bounds=self._resolvable(capped)))
+
     def update(self, state, interval):
-        capacity = self.config["capacity"]
-        alive, volume, lac, glucose, lactose = self._read(state)
-        cells = self._bounds(alive, volume, lac, glucose, lactose, interval)
-        growth_per_min = np.zeros(capacity)
-        change = np.zeros(2)
-        ledger = np.zeros(len(ELEMENTS))
+        cells = self._read(state)
+        self._check_pending(cells)
+        change, ledger = self._charge(cells, interval)
+        medium = cells.medium + change
+        growth_per_min = np.zeros(self.config["capacity"])
+        rates = np.zeros_like(cells.rates)
         if len(cells.live):
-            growth, fluxes, secreted = self._solve(cells)
+            growth, fluxes, secreted = self._decide(self._next_bounds(cells, medium, interval),
+                                                    medium, interval)
             growth_per_min[cells.live] = growth / _MIN_PER_H
-            change = cells.weights @ fluxes  # mM; < 0 is uptake
-            ledger = cells.weights @ secreted  # mM of each element, > 0 secreted
-            # round-off only (the availability cap keeps uptake within the medium)
-            change = np.maximum(change, -np.array([glucose, lactose])) + 0.0  # no -0.0
-        old = np.asarray(state["growth_rate"], dtype=float)
-        return {"growth_rate": growth_per_min - old,
+            rates[cells.live] = np.concatenate([fluxes, secreted], axis=1)
+        return {"growth_rate": growth_per_min - cells.growth_rate,
+                "exchange_rates": rates - cells.rates,
                 "glucose": float(change[0]), "lactose": float(change[1]), "ledger": ledger}
 
     # -- one cell as a DynamicFBA ------------------------------------------------------------
     def single_cell_dfba(self, lac=None, volume: float | None = None):
-        """One cell of this population at ``t = 0`` as a :class:`~.dfba.DynamicFBA`.
+        """One cell of this population at ``t = 0`` as a :class:`~.dfba.DynamicFBA`: see
+        :func:`~.population_single_cell.single_cell_dfba` (``lac``: the cell's counts in
+        ``lac_species`` order, default none; ``volume``: fL, default ``initial_volume``)."""
+        from .population_single_cell import single_cell_dfba
 
-        The same LP as this process solves for that cell at the start: the same model (and,
-        ``method: etfl``, the same charged-tRNA coupling and ribosome growth cap, applied to
-        the DynamicFBA's own model copy), glucose uptake by the same kinetics at the initial
-        glucose, and lactose uptake at the initial lactose equal to this cell's bound from its
-        LacY and LacZ (the DynamicFBA's ``v_max`` is set so that ``v_max L0 / (K_L + L0)``
-        is that bound; with no LacY the lactose exchange is closed). Its ``initial_lp()``
-        is therefore this population's LP for the cell at ``t = 0``; later in a run the two
-        differ (the DynamicFBA has no inducer exclusion and no per-cell lac counts).
-
-        ``lac``: the cell's lac counts in ``lac_species`` order (default: none, as the
-        LacOperon's default initial state); ``volume``: its volume, fL (default
-        ``initial_volume``).
-        """
-        from .dfba import DynamicFBA
-
-        cfg = self.config
-        counts = np.zeros(len(cfg["lac_species"])) if lac is None else \
-            np.asarray(lac, dtype=float).reshape(-1)
-        if counts.shape != (len(cfg["lac_species"]),):
-            raise ValueError(f"lac must hold one count per lac species {cfg['lac_species']}, "
-                             f"got shape {counts.shape}")
-        mass = self.dry_mass(cfg["initial_volume"] if volume is None else volume)
-        glucose, lactose = float(cfg["initial_glucose"]), float(cfg["initial_lactose"])
-        lactose_bound = float(self.lactose_bounds(counts[self._lacy_index],
-                                                  counts[self._lacz_index], mass, glucose,
-                                                  lactose))
-        glc_ex, lac_ex = self.exchanges
-        kinetics = self.glucose_kinetics
-        config = {"model": cfg["model"], "exchanges": [glc_ex],
-                  "initial_concentrations": {glc_ex: glucose},
-                  "vmax": {glc_ex: kinetics.vmax}, "km": {glc_ex: kinetics.km},
-                  "initial_biomass": cfg["initial_biomass"],
-                  "on_infeasible": "status" if cfg["on_infeasible"] == "status" else "raise"}
-        if lactose_bound > 0:  # then lactose > 0, so the saturation is > 0
-            saturation = lactose / (self.lactose_km + lactose)
-            config["exchanges"].append(lac_ex)
-            config["initial_concentrations"][lac_ex] = lactose
-            config["vmax"][lac_ex] = lactose_bound / saturation
-            config["km"][lac_ex] = self.lactose_km
-        process = DynamicFBA(config, self.core)
-        if lactose_bound <= 0:  # no permease: no lactose in, whatever the model's own bound
-            process.model.reactions.get_by_id(lac_ex).lower_bound = 0.0
-        if cfg["method"] == "etfl":
-            couple_translation_to_trna(process.model)  # the DynamicFBA's own copy
-            biomass = process.biomass_rxn
-            biomass.upper_bound = min(biomass.upper_bound, self.ribosome_growth_cap)
-        return process
+        return single_cell_dfba(self, lac, volume)

@@ -41,7 +41,7 @@ def test_per_cell_store_without_division_rule(glass_box, tmp_path):
     def drop_lac(document):
         division = document["state"]["division"]
         division["config"]["stores"].remove("lac")
-        division["config"].pop("trailing_shape")
+        division["config"]["trailing_shape"].pop("lac")
         for key in ("inputs", "outputs"):
             division[key].pop("lac")
 

@@ -76,11 +76,17 @@ def test_the_cells_are_one_swap_apart():
     assert black["state"]["metabolism"]["address"] == "local:PopulationDataOnly"
     assert _division_stores(black) - _division_stores(mech) == {"metabolism_latent",
                                                                 "metabolism_history"}
-    # same ports as PopulationMetabolism, plus the network's own per-cell stores
+    # ... and it has no pending LP fluxes, so nothing partitions them
+    assert _division_stores(mech) - _division_stores(black) == {"exchange_rates"}
+    assert "exchange_rates" not in black["state"]["division"]["config"]["trailing_shape"]
+    # the ports of PopulationMetabolism but its LP's exchange_rates, plus the network's own
+    # per-cell stores
     for direction in ("inputs", "outputs"):
         ours = black["state"]["metabolism"][direction]
         theirs = mech["state"]["metabolism"][direction]
-        assert {k: v for k, v in ours.items() if k in theirs} == theirs
+        assert set(theirs) - set(ours) == {"exchange_rates"}
+        assert {k: v for k, v in ours.items() if k in theirs} == \
+            {k: v for k, v in theirs.items() if k != "exchange_rates"}
         assert set(ours) - set(theirs) == {"latent", "history"}
 
 
@@ -88,8 +94,8 @@ def test_every_per_cell_store_is_partitioned(core):
     document = gb.build_document(_fast("grey_box"), core=core)
     rules = document["state"]["division"]["config"]["rules"]
     assert rules == {"volume": "split", "division_protein": "zero", "growth_rate": "copy",
-                     "lac": "binomial", "regulation": "copy", "latent": "copy",
-                     "history": "copy"}
+                     "exchange_rates": "copy", "lac": "binomial", "regulation": "copy",
+                     "latent": "copy", "history": "copy"}
     assert set(CELL_STORES) < set(rules)
 
 

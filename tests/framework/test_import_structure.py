@@ -72,7 +72,8 @@ ALLOWED_IN_FUNCTIONS = {
     "greybox_processes.wcm_hard.tiers.t3_population": {"greybox_processes.ecoli.lag"},
     "greybox_processes.wcm_hard.tiers.t6_population": {"greybox_processes.cellcycle.process"},
     # the single-cell view of a population's LP: only the tiers need it
-    "greybox_processes.metabolism.population_process": {"greybox_processes.metabolism.dfba"},
+    "greybox_processes.metabolism.population_process": {
+        "greybox_processes.metabolism.population_single_cell"},
     "greybox_processes.wcm_hard.tiers.t1_conservation": {
         "greybox_processes.metabolism.models",
         "greybox_processes.wcm_hard.tiers.base"},

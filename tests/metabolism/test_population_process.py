@@ -1,9 +1,13 @@
 """PopulationMetabolism: per-cell growth from each cell's LacY in a shared medium.
 
 The cells are e_coli_core with the lactose pathway (``textbook_lactose``); a handful of cells
-per test keeps every test well under a few seconds.
+per test keeps every test well under a few seconds. An update charges the medium for the LP
+decided at the previous update (``exchange_rates``) over the growth the cell cycle makes at
+``growth_rate``, then decides the next LP; :func:`grow` stands in for the cell cycle.
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
@@ -18,9 +22,12 @@ from greybox_processes.metabolism.expression import DEFAULT_KCAT
 from greybox_processes.metabolism.lac import CYTOPLASM_L_PER_GDW
 from greybox_processes.metabolism.population_fba import solve_each_cell, solve_population
 from greybox_processes.metabolism.population_process import (AVOGADRO, LAC_SPECIES,
+                                                              RATE_COLUMNS,
                                                               PopulationMetabolism,
-                                                              availability_cap)
-from greybox_processes.metabolism.uptake import DEFAULT_KINETICS
+                                                              availability_cap,
+                                                              biomass_elements, element_counts,
+                                                              growth_integral)
+from greybox_processes.metabolism.uptake import DEFAULT_KINETICS, uptake_bound
 
 LACY, LACZ = LAC_SPECIES.index("lacY"), LAC_SPECIES.index("lacZ")
 #: Growth and fluxes of the shared method agree with per-cell LPs to this (1/h, mmol/gDW/h),
@@ -35,7 +42,10 @@ def make_process(core, **config):
 
 
 def cells_state(capacity, alive, volume, lacy, lacz, glucose, lactose, growth_rate=None):
-    """A state of the process's ports; per-cell lists fill slots 0.. (the rest are free)."""
+    """A state of the process's ports; per-cell lists fill slots 0.. (the rest are free).
+
+    No LP pending (``exchange_rates`` 0) and, by default, no growth: the first update charges
+    nothing and decides the cells' LPs."""
     def slots(values):
         out = np.zeros(capacity)
         out[:len(values)] = values
@@ -45,6 +55,7 @@ def cells_state(capacity, alive, volume, lacy, lacz, glucose, lactose, growth_ra
     lac[:, LACY], lac[:, LACZ] = slots(lacy), slots(lacz)
     return {"alive": slots(alive), "volume": slots(volume), "lac": lac,
             "growth_rate": np.zeros(capacity) if growth_rate is None else growth_rate,
+            "exchange_rates": np.zeros((capacity, len(RATE_COLUMNS))),
             "glucose": float(glucose), "lactose": float(lactose), "ledger": np.zeros(2)}
 
 
@@ -64,6 +75,37 @@ def advance(state, update):
     for key, delta in update.items():
         new[key] = state[key] + delta
     return new
+
+
+def grow(state, interval):
+    """The cell cycle's growth over ``interval`` min: ``V e^(mu dt)`` at the store's rate."""
+    live = state["alive"] > 0.5
+    volume = state["volume"].copy()
+    volume[live] *= np.exp(state["growth_rate"][live] * interval)
+    return {**state, "volume": volume}
+
+
+def step(process, state, interval):
+    """``(update, state after it)``: the metabolism's update and the cycle's growth, both
+    from the state at the start of the interval (as the engines run them)."""
+    update = process.update(state, interval)
+    return update, advance(grow(state, interval), update)
+
+
+def resolvable_glucose(process):
+    """mM below which the glucose uptake bound is under the solver floor (taken as 0)."""
+    kinetics, floor = process.glucose_kinetics, process.solver_floor
+    return kinetics.km * floor / (kinetics.vmax - floor)
+
+
+def budget(process, state):
+    """``(e,)`` mM of C and N in medium + ledger + the live cells' biomass."""
+    model = process.model
+    medium = np.array([state["glucose"], state["lactose"]])
+    live = state["alive"] > 0.5
+    biomass = process.dry_mass(state["volume"][live]).sum() * process.cells_per_litre
+    return medium @ element_counts(model, process.exchanges) + state["ledger"] + \
+        biomass * biomass_elements(model)
 
 
 @pytest.fixture()
@@ -122,32 +164,75 @@ def test_the_induced_permease_gives_the_deterministic_models_vmax(population_cor
 
 # --- (2) what the medium loses is what the cells take up ------------------------------------
 
-def test_medium_change_is_flux_times_dry_mass_times_scale(population_core):
+def test_medium_pays_for_the_previous_lp_over_the_growth_the_cycle_makes(population_core):
     process = make_process(population_core, initial_biomass=0.002, initial_cells=3,
                            initial_volume=1.2)
     volume = np.array([1.0, 1.7, 2.3])
     state = cells_state(6, [1, 1, 1], volume, [0, 3000, 15000], [0, 800, 4000],
                         glucose=0.03, lactose=0.6)
     interval = 2.0  # minutes
-    update = process.update(state, interval)
-    cells = process.cell_bounds(state, interval)
     # the scale: the initial cells carry the initial culture biomass exactly
     density = 1.0 / CYTOPLASM_L_PER_GDW
-    np.testing.assert_allclose(cells.dry_mass, volume * 1e-15 * density, rtol=1e-15)
+    np.testing.assert_allclose(process.dry_mass(volume), volume * 1e-15 * density, rtol=1e-15)
     np.testing.assert_allclose(process.cells_per_litre * 3 * 1.2e-15 * density, 0.002,
                                rtol=1e-14)
-    shared = solve_population(process.model, process.exchanges, cells.bounds,
-                              on_infeasible="status")
-    fluxes = shared.fluxes  # all cells feasible here
-    assert np.all(shared.status == 1)
-    expected = (fluxes * (cells.dry_mass * process.cells_per_litre * interval / 60.0)[:, None]
-                ).sum(axis=0)
-    assert update["glucose"] == pytest.approx(expected[0], rel=1e-12, abs=0)
-    assert update["lactose"] == pytest.approx(expected[1], rel=1e-12, abs=0)
-    assert update["glucose"] < 0 and update["lactose"] < 0
-    # the same fluxes as each cell's own LP
+    first = process.update(state, interval)
+    # nothing was pending: the first update only decides each cell's own LP
+    assert first["glucose"] == 0.0 and first["lactose"] == 0.0
+    assert np.all(first["ledger"] == 0.0)
+    cells = process.cell_bounds(state, interval)
     each = solve_each_cell(process.model, process.exchanges, cells.bounds)
-    np.testing.assert_allclose(fluxes, each.fluxes, rtol=0, atol=TOL)
+    assert np.all(each.status == 1)
+    rates = first["exchange_rates"][:3]
+    np.testing.assert_allclose(rates[:, :2], each.fluxes, rtol=0, atol=TOL)
+    np.testing.assert_allclose(first["growth_rate"][:3] * 60.0, each.growth, rtol=0, atol=TOL)
+    # the next interval: the cycle grows each cell at that rate, and the medium pays for it
+    after = advance(grow(state, interval), first)
+    second = process.update(after, interval)
+    mu = after["growth_rate"][:3]  # 1/min
+    # (the first interval grew nothing: the growth rate at its start was 0)
+    np.testing.assert_array_equal(after["volume"][:3], volume)
+    mass = volume * 1e-15 * density  # gDW at the start of the second interval
+    hours = np.expm1(mu * interval) / mu / 60.0  # int_0^dt e^(mu s) ds, in h
+    expected = (mass * process.cells_per_litre * hours) @ rates
+    assert second["glucose"] == pytest.approx(expected[0], rel=1e-12, abs=0)
+    assert second["lactose"] == pytest.approx(expected[1], rel=1e-12, abs=0)
+    np.testing.assert_allclose(second["ledger"], expected[2:], rtol=1e-12)
+    assert second["glucose"] < 0 and second["lactose"] < 0 and second["ledger"][0] > 0
+    # the exponential growth, not the first-order charge at the starting mass
+    linear = (mass * process.cells_per_litre * interval / 60.0) @ rates
+    assert abs(second["glucose"] - linear[0]) > 1e-3 * abs(linear[0])
+
+
+def test_growth_integral_is_the_biomass_time_of_exponential_growth():
+    mu, dt = np.array([0.0, 1e-3, 0.0145, 0.05]), 3.0
+    s = np.linspace(0.0, dt, 20001)
+    numeric = np.trapezoid(np.exp(np.outer(mu, s)), s, axis=1)
+    np.testing.assert_allclose(growth_integral(mu, dt), numeric, rtol=1e-8)
+    assert growth_integral(0.0, dt) == dt
+    # mu times it is the biomass made per unit of starting biomass
+    np.testing.assert_allclose(mu * growth_integral(mu, dt), np.expm1(mu * dt), rtol=1e-14)
+
+
+def test_the_element_budget_closes_every_interval_through_a_division(population_core):
+    """medium + ledger + the cells' biomass, per element, over steps of the pipeline."""
+    process = make_process(population_core, initial_biomass=0.05, initial_cells=3)
+    state = cells_state(6, [1, 1, 1], [1.0, 1.5, 1.9], [0, 4000, 12000], [0, 1000, 3000],
+                        glucose=0.05, lactose=0.6)
+    start = budget(process, state)
+    for k in range(8):
+        _, state = step(process, state, 1.0)
+        if k == 3:  # cell 2 divides into slot 3: volume split, rates and growth copied
+            for name in ("growth_rate", "exchange_rates", "lac", "volume", "alive"):
+                state[name] = state[name].copy()
+            for name in ("growth_rate", "exchange_rates", "lac"):
+                state[name][3] = state[name][2]
+            state["volume"][[2, 3]] = state["volume"][2] / 2
+            state["alive"][3] = 1.0
+        content = process.dry_mass(state["volume"][:4]).sum() * process.cells_per_litre * \
+            biomass_elements(process.model)
+        assert np.all(np.abs(budget(process, state) - start) <= 1e-9 * content)
+    assert state["glucose"] < 0.05 and state["ledger"][0] > 0  # matter moved
 
 
 def test_availability_cap_shares_what_is_left():
@@ -162,18 +247,19 @@ def test_availability_cap_shares_what_is_left():
     assert availability_cap(bounds, weights, 0.0) == 0.0
 
 
-def test_uptake_never_exceeds_the_medium(population_core):
+def test_uptake_never_exceeds_the_medium(population_core, caplog):
     # a dense culture and little glucose: the cells could take up far more than is there
     process = make_process(population_core, initial_biomass=5.0)
     state = cells_state(6, [1, 1, 1, 1], [1, 1.5, 2, 1.2], [0, 500, 5000, 20000],
                         [0, 100, 1000, 5000], glucose=1e-3, lactose=2e-3)
-    for _ in range(5):
-        update = process.update(state, 1.0)
+    for _ in range(6):
         before = (state["glucose"], state["lactose"])
-        state = advance(state, update)
+        _, state = step(process, state, 1.0)
         assert state["glucose"] >= 0.0 and state["lactose"] >= 0.0
         assert state["glucose"] <= before[0] and state["lactose"] <= before[1]
-    assert state["glucose"] < 1e-9  # used up within the first interval
+    assert state["glucose"] < 1e-6  # (nearly) used up
+    # the cap was computed on the growth the cycle then made: nothing had to be clamped
+    assert "exceeds the medium" not in caplog.text
 
 
 # --- (3) cells without LacY stop when glucose runs out -------------------------------------
@@ -185,15 +271,14 @@ def test_cells_without_lacy_stop_growing_when_glucose_runs_out(population_core):
                         lactose=0.58)
     history = []
     for _ in range(40):
-        update = process.update(state, 1.0)
-        state = advance(state, update)
+        _, state = step(process, state, 1.0)
         history.append((state["glucose"], state["growth_rate"][:4].copy()))
     on_glucose = [rates for glucose, rates in history if glucose > 0.05]
-    after = [rates for glucose, rates in history if glucose < 1e-12]
+    after = [rates for glucose, rates in history if glucose < resolvable_glucose(process)]
     assert on_glucose and len(after) >= 5, "glucose should run out during the run"
     for rates in on_glucose:  # every cell grows on glucose
         assert np.all(rates > 0)
-    for rates in after[1:]:  # (the first one was solved while glucose was left)
+    for rates in after[1:]:
         assert np.all(rates[:2] == 0.0), "cells without LacY cannot use lactose"
         assert np.all(rates[2:] > 0.002), "cells with LacY grow on lactose"
     assert state["lactose"] < 0.58
@@ -207,8 +292,16 @@ def test_infeasible_cells_take_up_their_bounds_as_maintenance(population_core):
                            on_infeasible="status").status.tolist() == [-1, -1]
     update = process.update(state, 1.0)
     assert np.all(update["growth_rate"] == 0.0)
-    assert update["glucose"] == pytest.approx(-cells.bounds[:, 0] @ cells.weights, rel=1e-12)
-    assert update["lactose"] == 0.0
+    rates = update["exchange_rates"][:2]
+    np.testing.assert_array_equal(rates[:, :2], -cells.bounds)
+    # making no biomass, they pass what they take up on through the untracked exchanges
+    np.testing.assert_allclose(rates[:, 2:], -rates[:, :2] @ element_counts(
+        process.model, process.exchanges), rtol=1e-12)
+    # ... charged in the next interval, in which they do not grow
+    second = process.update(advance(grow(state, 1.0), update), 1.0)
+    weights = process.dry_mass([1.0, 1.0]) * process.cells_per_litre / 60.0
+    assert second["glucose"] == pytest.approx(-cells.bounds[:, 0] @ weights, rel=1e-12)
+    assert second["lactose"] == 0.0
     # DynamicFBA's maintenance-only LP (growth 0, ATP maintenance up to its requirement)
     # takes the glucose to its bound, which is what the process charges the medium
     model = process.model
@@ -238,19 +331,27 @@ def test_free_slots_get_no_growth_and_take_nothing(population_core):
     stale = np.array([0.0, 0.5, 0.0, 0.3, 0.0, 0.2])
     state = cells_state(capacity, alive, volume, lacy, lacz, glucose=0.01, lactose=0.6,
                         growth_rate=stale)
-    update = make_process(population_core).update(state, 1.0)
-    new_rate = stale + update["growth_rate"]
-    assert np.all(new_rate[alive == 0] == 0.0)
-    assert np.all(new_rate[alive == 1] > 0)
+    state["exchange_rates"][alive == 0] = -7.0  # stale LPs of dead cells
+    process = make_process(population_core)
+    update, after = step(process, state, 1.0)
+    assert np.all(after["growth_rate"][alive == 0] == 0.0)
+    assert np.all(after["exchange_rates"][alive == 0] == 0.0)
+    assert np.all(after["growth_rate"][alive == 1] > 0)
+    second = process.update(after, 1.0)
     # the same cells packed into a population without free slots change the medium alike
     live = alive == 1
     packed = cells_state(3, [1, 1, 1], volume[live], np.array(lacy)[live],
                          np.array(lacz)[live], glucose=0.01, lactose=0.6)
-    packed_update = make_process(population_core, capacity=3, initial_cells=3,
-                                 initial_biomass=0.001 * 3 / 4).update(packed, 1.0)
-    np.testing.assert_allclose(packed_update["growth_rate"], new_rate[live], rtol=1e-12)
-    assert packed_update["glucose"] == pytest.approx(update["glucose"], rel=1e-12)
-    assert packed_update["lactose"] == pytest.approx(update["lactose"], rel=1e-12)
+    packed_process = make_process(population_core, capacity=3, initial_cells=3,
+                                  initial_biomass=0.001 * 3 / 4)
+    packed_update, packed_after = step(packed_process, packed, 1.0)
+    packed_second = packed_process.update(packed_after, 1.0)
+    np.testing.assert_allclose(packed_after["growth_rate"], after["growth_rate"][live],
+                               rtol=1e-12)
+    for name in ("glucose", "lactose"):
+        assert update[name] == packed_update[name] == 0.0  # nothing was pending
+        assert second[name] < 0
+        assert packed_second[name] == pytest.approx(second[name], rel=1e-12)
 
 
 # --- (5) a composite in both engines -------------------------------------------------------
@@ -286,7 +387,7 @@ class StaticCells(GreyboxProcess):
 
 def culture_document(capacity=4):
     cell_ports = ["alive", "volume", "lac", "growth_rate"]
-    wires = {**{p: ["cells", p] for p in cell_ports},
+    wires = {**{p: ["cells", p] for p in [*cell_ports, "exchange_rates"]},
              **{p: ["medium", p] for p in ("glucose", "lactose", "ledger")}}
     return {"state": {
         "cells": {}, "medium": {},
@@ -300,8 +401,8 @@ def culture_document(capacity=4):
                                   "initial_volume": 1.4, "initial_biomass": 0.2,
                                   "initial_glucose": 0.1, "initial_lactose": 0.3},
                        "interval": 1.0, "inputs": dict(wires),
-                       "outputs": {p: wires[p] for p in ("growth_rate", "glucose",
-                                                         "lactose", "ledger")}},
+                       "outputs": {p: wires[p] for p in ("growth_rate", "exchange_rates",
+                                                         "glucose", "lactose", "ledger")}},
     }}
 
 
@@ -313,7 +414,9 @@ def test_composite_same_trajectory_in_both_engines(population_core):
     for name in ("cells.growth_rate", "medium.glucose", "medium.lactose"):
         np.testing.assert_array_equal(pbg[name].values, viv[name].values, err_msg=name)
     glucose, rates = pbg["medium.glucose"].values, pbg["cells.growth_rate"].values
-    assert glucose[0] == 0.1 and glucose[-1] < 1e-12 and np.all(np.diff(glucose) <= 0)
+    # used up, to what the cells' uptake at the solver floor takes in an interval (~1e-9 mM)
+    assert glucose[0] == 0.1 and glucose[-1] < 1e-7 * glucose[0]
+    assert np.all(np.diff(glucose) <= 0)
     assert np.all(rates[:, 3] == 0.0)  # the free slot
     assert rates[-1, 0] == 0.0 and rates[-1, 2] > 0.0  # after glucose: only LacY cells grow
     assert pbg["cells.growth_rate"].attrs.get("units") == "1/min"
@@ -428,11 +531,16 @@ def test_the_ledger_moves_with_the_mediums_weights(population_core):
     process = make_process(population_core, initial_cells=3)
     state = cells_state(6, [1, 1, 1], [1.0, 1.5, 2.0], [0, 4000, 9000], [0, 2000, 4000],
                         glucose=0.05, lactose=0.6)
-    update = process.update(state, 2.0)
-    cells = process.cell_bounds(state, 2.0)
-    growth, fluxes, secreted = process._solve(cells)
-    np.testing.assert_allclose(update["ledger"], cells.weights @ secreted, rtol=1e-12)
-    assert update["ledger"][0] > 0  # carbon leaves as CO2 (and acetate)
+    first, after = step(process, state, 2.0)
+    growth, fluxes, secreted = process._solve(process.cell_bounds(state, 2.0))
+    np.testing.assert_allclose(first["exchange_rates"][:3, 2:], secreted, rtol=1e-12)
+    second = process.update(after, 2.0)
+    weights = process.weights(process.dry_mass(after["volume"][:3]), after["growth_rate"][:3],
+                              2.0)
+    np.testing.assert_allclose(second["ledger"], weights @ secreted, rtol=1e-12)
+    np.testing.assert_allclose([second["glucose"], second["lactose"]], weights @ fluxes,
+                               rtol=1e-12)
+    assert second["ledger"][0] > 0  # carbon leaves as CO2 (and acetate)
 
 
 def test_single_cell_dfba_has_the_populations_lp_at_t0(population_core):
@@ -450,6 +558,56 @@ def test_single_cell_dfba_has_the_populations_lp_at_t0(population_core):
         assert single == pytest.approx(process._solve(cells)[0][0], abs=1e-9)
         assert lactose_uptake == pytest.approx(cells.bounds[0, 1], rel=1e-12)
     assert lactose_uptake > 0
+
+
+def test_initial_state_holds_the_first_intervals_lp(population_core):
+    """t = 0: the initial cells (no lac enzymes) on the initial medium, one LP."""
+    process = make_process(population_core, initial_cells=3, initial_lactose=2.0)
+    initial = process.initial_state()
+    single = process.single_cell_dfba()  # the population's LP of a cell at t = 0
+    with single.initial_lp() as model:
+        growth = model.slim_optimize()
+        glucose = model.reactions.get_by_id("EX_glc__D_e").flux
+    np.testing.assert_allclose(initial["growth_rate"][:3], growth / 60.0, rtol=0, atol=TOL / 60)
+    np.testing.assert_allclose(initial["exchange_rates"][:3, 0], glucose, rtol=0, atol=TOL)
+    assert np.all(initial["exchange_rates"][:3, 1] == 0.0)  # no LacY: no lactose
+    assert np.all(initial["growth_rate"][3:] == 0.0)
+    assert np.all(initial["exchange_rates"][3:] == 0.0)
+    # its first update charges exactly that LP over the first interval's growth
+    state = {**cells_state(6, [1, 1, 1], [1.0, 1.0, 1.0], [0] * 3, [0] * 3,
+                           process.config["initial_glucose"], 2.0), **initial}
+    update = process.update(state, 1.0)
+    weights = process.weights(process.dry_mass(np.ones(3)), initial["growth_rate"][:3], 1.0)
+    assert update["glucose"] == pytest.approx(weights @ initial["exchange_rates"][:3, 0],
+                                              rel=1e-12)
+
+
+def test_a_growth_rate_that_is_not_the_pending_lps_is_an_error(population_core):
+    process = make_process(population_core, initial_cells=2)
+    state = {**cells_state(6, [1, 1], [1.0, 1.0], [0, 0], [0, 0], 0.2, 0.5),
+             **process.initial_state()}
+    process.update(state, 1.0)  # consistent: fine
+    state["growth_rate"] = state["growth_rate"].copy()
+    state["growth_rate"][1] = math.log(2.0) / 30.0  # e.g. CellCycle's initial_growth_rate
+    with pytest.raises(gb.SimulationError, match="slot 1: growth_rate 0.0231049"):
+        process.update(state, 1.0)
+
+
+def test_uptake_bounds_below_the_solver_floor_are_zero(population_core):
+    process = make_process(population_core, initial_cells=2)
+    assert process.solver_floor == pytest.approx(10 * process.model.tolerance)
+    kinetics = process.glucose_kinetics
+    # a glucose bound of 3.5e-7 mmol/gDW/h: under the floor (GLPK resolves 1e-7)
+    glucose = 3.5e-7 * kinetics.km / (kinetics.vmax - 3.5e-7)
+    state = cells_state(6, [1, 1], [1.0, 1.0], [0, 20000], [0, 8000], glucose, 1.0)
+    cells = process.cell_bounds(state, 1.0)
+    assert np.all(cells.bounds[:, 0] == 0.0) and cells.bounds[1, 1] > 1.0
+    rates = process.update(state, 1.0)["exchange_rates"]
+    assert np.all(rates[:2, 0] == 0.0) and rates[1, 1] < 0.0  # grows on lactose alone
+    # at ten times the floor the bound is the kinetics'
+    state["glucose"] = 100 * glucose
+    assert process.cell_bounds(state, 1.0).bounds[0, 0] == pytest.approx(
+        uptake_bound(kinetics, 100 * glucose), rel=1e-12)
 
 
 def test_single_cell_dfba_carries_the_etfl_cap(population_core):

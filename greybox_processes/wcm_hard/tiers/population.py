@@ -95,19 +95,21 @@ def live_biomass(dataset, cell: PopulationCell, metabolism) -> np.ndarray:
 
 
 def lp_biomass(dataset, cell: PopulationCell, metabolism) -> np.ndarray:
-    """``(T,)`` biomass (gDW/L) that the metabolism's LPs made: the initial biomass plus, each
-    interval, sum over the cells alive at its start of growth rate x dry mass x cells per
-    litre x interval. The growth rate of interval ``k`` is the one written at its end (the
-    store at ``k + 1``; a mother's slot keeps it through division). Against
-    :func:`live_biomass`, this separates the metabolism's own element budget (exact for a
-    balanced network) from the coupling to the process that grows the cells."""
+    """``(T,)`` biomass (gDW/L) that the metabolism charged the medium for: the initial biomass
+    plus, each interval, sum over the cells alive at its start of dry mass x
+    ``(exp(growth rate x interval) - 1)`` x cells per litre. The growth rate of interval ``k`` is
+    the store's value at its start: PopulationMetabolism decides it (and the fluxes it charges
+    in that interval, ``exchange_rates``) one update ahead, so that it is the rate the cell
+    cycle grows the cells with. Against :func:`live_biomass`, this separates the metabolism's
+    own element budget (exact for a balanced network) from the coupling to the process that
+    grows the cells."""
     t = np.asarray(dataset.time.values, dtype=float)
     alive = np.asarray(dataset[cell.variables["alive"]].values) > 0.5
     volume = np.asarray(dataset[cell.variables["volume"]].values, dtype=float)
     rate = np.asarray(dataset[cell.variables["growth_rate"]].values, dtype=float)  # 1/min
-    made = np.where(alive[:-1], rate[1:] * metabolism.dry_mass(np.where(alive[:-1],
-                                                                       volume[:-1], 0.0)), 0.0)
-    step = made.sum(axis=1) * np.diff(t) * metabolism.cells_per_litre
+    mass = metabolism.dry_mass(np.where(alive[:-1], volume[:-1], 0.0))
+    made = np.where(alive[:-1], mass * np.expm1(rate[:-1] * np.diff(t)[:, None]), 0.0)
+    step = made.sum(axis=1) * metabolism.cells_per_litre
     start = live_biomass(dataset.isel(time=[0]), cell, metabolism)[0]
     return start + np.concatenate([[0.0], np.cumsum(step)])
 

@@ -300,7 +300,7 @@ class ConservationTier(TierStep):
                      f"elements {', '.join(budget)}; P not audited (no store holds it). "
                      "'metabolism_own': the same with the biomass the LPs made, so the "
                      "difference is the coupling of the metabolism to the process that grows "
-                     "the cells (it grows them at the rate written an interval earlier)")
+                     "the cells (both use the growth rate decided one update ahead)")
         bad = unbalanced_reactions(metabolism.model)
         evidence["unbalanced_internal_reactions"] = bad
         score = math.inf if stopped is not None else max(scores)
