@@ -1,12 +1,14 @@
 """The ``greybox`` command line.
 
     greybox processes                     registered processes, one line each
+    greybox composites [--paths]          the bundled composites, one line each
     greybox run [SPEC] [--time T] [--set key=value ...] [--out PATH] [--engine pbg|vivarium]
     greybox show SPEC                     the wiring of a composite
     greybox certify SPEC [--quick] [--all] [--engine pbg|vivarium] the WCM-Hard tiers (Algorithm 1)
     greybox train-grey-box                the grey-box controller and the black box
 
-Without SPEC, ``greybox run`` runs the main job: the embedded default composite
+SPEC is a YAML spec file or a bundled composite's name (``greybox run ecoli_grey_box``, as
+``greybox composites`` lists them). Without SPEC, ``greybox run`` runs the main job: the embedded default composite
 (:data:`greybox_processes.composites.DEFAULT`, the grey-box E. coli population) through the
 diauxic shift together with its IPTG reference, and writes both runs and a plot.
 """
@@ -169,10 +171,29 @@ def processes_command(
         typer.echo(f"{name:<{width}}  {text}" + (f"  [{module}]" if all_ else ""))
 
 
+@app.command("composites")
+def composites_command(
+        paths: bool = typer.Option(False, "--paths", help="also give each spec's file")):
+    """List the bundled composites (a name runs, shows or certifies one), one line each."""
+    from . import composites
+
+    files = composites.composite_files()
+    if not files:
+        folder, ending = composites.composite_folder()
+        _fail(SpecError(f"no *{ending} spec found in {folder}", file=folder,
+                        fix="reinstall greybox-processes (its wheel carries the composites), "
+                            "or run from a checkout of the repository"), 1)
+    descriptions = composites.composite_descriptions()
+    width = max(len(name) for name in files)
+    for name, path in files.items():
+        typer.echo(f"{name:<{width}}  {descriptions[name]}" + (f"  [{path}]" if paths else ""))
+
+
 @app.command("run")
 def run_command(
-        spec: Optional[Path] = typer.Argument(None, help="composite spec (YAML); default: the "
-                                              "embedded grey-box E. coli population"),
+        spec: Optional[Path] = typer.Argument(None, help="composite spec (YAML) or a bundled "
+                                              "composite's name (greybox composites); default: "
+                                              "the embedded grey-box E. coli population"),
         time: Optional[float] = typer.Option(None, "--time", "-t", help="simulated time to run, "
                                              "in the composite's unit (default: 540 min for "
                                              "the embedded default, 20 for a SPEC)"),
@@ -280,7 +301,8 @@ def _plot(dataset, reference, path: Path, *, title: str):
 
 @app.command("show")
 def show_command(
-        spec: Path = typer.Argument(..., help="composite spec (YAML)"),
+        spec: Path = typer.Argument(..., help="composite spec (YAML) or a bundled composite's "
+                                    "name (greybox composites)"),
         set_: List[str] = typer.Option([], "--set", "-s", help="key=value overrides"),
         draw: Optional[Path] = typer.Option(None, "--draw", help="also draw the bigraph "
                                             "(needs bigraph-viz and graphviz)"),

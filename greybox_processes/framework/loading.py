@@ -20,6 +20,7 @@ from typing import Any, Mapping
 import yaml
 from process_bigraph import CompositeSpec
 
+from ..composites import resolve_spec
 from ..errors import GreyboxError, SpecError
 from .document import check_document_shape, split_path
 from .interventions import with_interventions
@@ -36,11 +37,16 @@ __all__ = [
 
 
 def load_spec(path):
-    """Read a YAML (or JSON) composite spec into a :class:`process_bigraph.CompositeSpec`."""
-    path = FilePath(path)
+    """Read a YAML (or JSON) composite spec into a :class:`process_bigraph.CompositeSpec`.
+
+    ``path`` is a spec file or a bundled composite's name (``'ecoli_grey_box'``, see
+    :func:`greybox_processes.composites.resolve_spec`).
+    """
+    path = FilePath(resolve_spec(path))
     if not path.is_file():
         raise SpecError("spec file not found", file=path,
-                        fix="check the path; bundled specs live in composites/")
+                        fix="check the path, or give a bundled composite's name (`greybox "
+                            "composites` lists them)")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
@@ -189,7 +195,8 @@ def build_document(spec, *, params: Mapping[str, Any] | None = None,
 
     Parameters
     ----------
-    spec : CompositeSpec, path to a YAML/JSON spec, or a document ``{'state': ...}``.
+    spec : CompositeSpec, path to a YAML/JSON spec, a bundled composite's name
+        (``'grn_cells'``, see ``greybox composites``), or a document ``{'state': ...}``.
     params : values for the spec's declared ``parameters`` (``${name}`` placeholders).
     overrides : dotted-path overrides of the state tree, applied after ``params``. The
         first part must be a top-level key of the state; an override named exactly

@@ -9,6 +9,8 @@ from typing import List, Optional
 
 import typer
 
+from ..composites import resolve_spec
+
 __all__ = ["certify_command"]
 
 
@@ -59,7 +61,8 @@ def _check_options(options: dict):
 
 
 def certify_command(
-    spec: Path = typer.Argument(..., help="composite spec (YAML) to certify"),
+    spec: Path = typer.Argument(..., help="composite spec (YAML) to certify, or a bundled "
+                                "composite's name (greybox composites)"),
     tiers: Optional[str] = typer.Option(None, "--tiers",
                                         help="tiers to run, e.g. 1,3 (default all)"),
     run_all: bool = typer.Option(False, "--all", help="run every tier even after a failure"),
@@ -92,6 +95,7 @@ def certify_command(
         raise typer.BadParameter(f"must be one of {', '.join(ENGINES)}, got {engine!r}",
                                  param_hint="--engine")
     try:
+        spec = resolve_spec(spec)  # a bundled composite's name -> its file, named in the report
         result = certify(spec, tiers=_parse_tiers(tiers), run_all=run_all, quick=quick,
                          out_dir=out, options=_check_options(_parse_options(option)),
                          n_workers=workers, engine=engine)

@@ -1,6 +1,9 @@
 """The greybox command line."""
 import json
+import math
+from pathlib import Path
 
+import pytest
 import xarray as xr
 
 import greybox_processes as gb
@@ -91,3 +94,58 @@ def test_mechanism_commands_are_mounted():
     assert result.exit_code == 0
     for command in ("processes", "run", "show", "certify", "train-grey-box"):
         assert command in result.output
+
+
+def test_composites_lists_every_bundled_spec_with_its_description(composites_dir):
+    import yaml
+
+    result = runner.invoke(app, ["composites"])
+    assert result.exit_code == 0, result.output
+    rows = [line.split(None, 1) for line in result.output.splitlines()]
+    expected = {p.stem: yaml.safe_load(p.read_text())["description"]
+                for p in sorted(composites_dir.glob("*.yaml"))}
+    assert {name: text.strip() for name, text in rows} == expected
+    assert [name for name, _ in rows] == sorted(expected)
+
+
+def test_composites_paths_gives_each_spec_file(composites_dir):
+    result = runner.invoke(app, ["composites", "--paths"])
+    assert result.exit_code == 0, result.output
+    for line in result.output.splitlines():
+        name, path = line.split()[0], line.rsplit("[", 1)[1].rstrip("]")
+        assert Path(path).resolve() == (composites_dir / f"{name}.yaml").resolve()
+
+
+def test_run_show_and_certify_take_a_composite_name(composites_dir, tmp_path):
+    out = tmp_path / "cells.zarr"
+    result = runner.invoke(app, ["run", "cell_cycle_population", "--time", "2", "--out", str(out),
+                                 "--no-progress"])
+    assert result.exit_code == 0, result.output
+    ds = gb.read_zarr(out)
+    assert Path(ds.attrs["spec"]).resolve() == (composites_dir
+                                                / "cell_cycle_population.yaml").resolve()
+    # the one cell grows at its constant rate: volume exp(rate * t)
+    volume = (ds["cells.volume"] * ds["cells.alive"]).sum("cell").values
+    rate = float(ds["cells.growth_rate"].values[0, 0])
+    assert volume[-1] / volume[0] == pytest.approx(math.exp(rate * 2.0), rel=1e-9)
+
+    shown = runner.invoke(app, ["show", "grn_cells", "--set", "cells_per_type=2"])
+    assert shown.exit_code == 0, shown.output
+    assert "cells/mrna shape (18, 100)" in shown.output
+
+    # tiers 4 and 6 do not apply to the diauxie culture: a quick certification by name
+    report_dir = tmp_path / "report"
+    certified = runner.invoke(app, ["certify", "diauxie", "--tiers", "4,6", "--quick",
+                                    "--out", str(report_dir)])
+    assert certified.exit_code == 1, certified.output
+    report = json.loads((report_dir / "report.json").read_text())
+    assert Path(report["spec"]).resolve() == (composites_dir / "diauxie.yaml").resolve()
+
+
+@pytest.mark.parametrize("command", ["run", "show", "certify"])
+def test_an_unknown_composite_name_is_a_usage_error_with_close_matches(command, tmp_path):
+    out = [] if command == "show" else ["--out", str(tmp_path / "x")]
+    result = runner.invoke(app, [command, "ecoli_grey_bx", *out])
+    assert result.exit_code == 2, result.output
+    assert "'ecoli_grey_box'" in result.output and "greybox composites" in result.output
+    assert not (tmp_path / "x").exists()  # nothing ran
