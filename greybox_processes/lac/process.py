@@ -81,6 +81,18 @@ With the default initial counts (none: a cell fresh from glucose, no allolactose
 ``1/K`` (YM's fully repressed operon, ``K`` = 7200 in the SBML: 1.4e-4). ``iptg`` overrides
 both modes (induction 1).
 
+The repressed operator's leak (``leak`` config) and LacY turnover (``lacy_turnover``), see
+:mod:`.kernel`. ``leak: ym`` (default) is YM's mean-field leak, basal transcription
+``gamma_0`` plus the regulated transcription at the repressed induction ``1/K`` (~0.52
+transcripts/min per fL). ``leak: single_molecule`` is the leak measured one molecule at a
+time: single transcripts at ``leak_rate`` per minute per cell (default 1.2/55 = 0.022/min,
+Yu et al. 2006, Science 311:1600: ~1.2 bursts of one mRNA per 55 min cell cycle), with the
+regulated transcription counting only what allolactose (or the ``regulation`` input, or IPTG)
+releases beyond ``1/K``; the fully induced mean field is YM's. ``lacy_turnover: dilution``
+removes LacY decay (counts fall by division only) and rescales its synthesis so that YM's
+induced LacY at YM's growth rate (0.0226/min) is unchanged; ``ym`` (default) keeps
+``gamma_P`` = 0.65/min. Neither adds a per-cell state, so division is unchanged.
+
 Cost follows the live cells, not the capacity: each update gathers the live slots
 (``alive > 0.5``) into a batch padded with dead rows to the next power of two (at least
 :data:`MIN_BATCH`, at most ``capacity``; :func:`batch_size`), so the kernel compiles once
@@ -105,8 +117,9 @@ from ..framework.base import GreyboxProcess
 from ..framework.division import check_slots
 from ..framework.ports import array_port
 from ..jax_common import float_dtype
-from .kernel import (DEFAULT_K_GLUCOSE, DEFAULT_LEAP_THRESHOLD, DEFAULT_MAX_EVENTS, DEFAULT_STEP,
-                     SPECIES, LacKinetics, check_errors, make_lac_operon, model_induction)
+from .kernel import (DEFAULT_K_GLUCOSE, DEFAULT_LEAK_RATE, DEFAULT_LEAP_THRESHOLD,
+                     DEFAULT_MAX_EVENTS, DEFAULT_STEP, SPECIES, LacKinetics, check_errors,
+                     make_lac_operon, model_induction)
 from .units import rates_in_kernel_units
 
 __all__ = ["LacOperon", "METHODS", "REGULATION_MODES", "MIN_BATCH", "batch_size"]
@@ -142,6 +155,12 @@ class LacOperon(GreyboxProcess):
         "k_glucose": {"_type": "float", "_default": DEFAULT_K_GLUCOSE},
         # gratuitous induction: the repressor fully released (fully induced reference)
         "iptg": {"_type": "boolean", "_default": False},
+        # the repressed operator's leak: 'ym' (YM's mean field) or 'single_molecule'
+        # (single transcripts at leak_rate per minute per cell, Yu et al. 2006)
+        "leak": {"_type": "string", "_default": "ym"},
+        "leak_rate": {"_type": "float", "_default": DEFAULT_LEAK_RATE},
+        # LacY removal: 'ym' (decay gamma_P) or 'dilution' (none; diluted by division)
+        "lacy_turnover": {"_type": "string", "_default": "ym"},
         "method": {"_type": "string", "_default": "hybrid"},
         # split step (minutes) and the expected events per step above which a reaction is leaped
         "step": {"_type": "float", "_default": DEFAULT_STEP},
@@ -191,7 +210,8 @@ class LacOperon(GreyboxProcess):
         with jax.enable_x64(self._x64):
             self.kinetics = LacKinetics.create(
                 rates_in_kernel_units(cfg["rates"]), k_glucose=cfg["k_glucose"], iptg=cfg["iptg"],
-                dtype=jnp.float64 if self._x64 else jnp.float32)
+                leak=cfg["leak"], leak_rate=cfg["leak_rate"],
+                lacy_turnover=cfg["lacy_turnover"], dtype=jnp.float64 if self._x64 else jnp.float32)
             self._init_fn, self._step_fn = make_lac_operon(
                 self.kinetics, step=cfg["step"], leap_threshold=threshold,
                 max_events=cfg["max_events"])
