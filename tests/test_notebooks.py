@@ -1,11 +1,17 @@
-"""Every notebook in notebooks/ runs top to bottom."""
+"""Every notebook in notebooks/ runs top to bottom.
+
+Each executed notebook is also written to build/executed_notebooks/ (gitignored), where the
+documentation build (mkdocs.yml, docs/hooks.py) renders it with its outputs.
+"""
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+EXECUTED = ROOT / "build" / "executed_notebooks"
 
 
 def test_there_are_notebooks():
@@ -22,3 +28,5 @@ def test_notebook_runs(path):
     errors = [o for cell in notebook.cells if cell.cell_type == "code"
               for o in cell.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
+    EXECUTED.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, EXECUTED / path.name)

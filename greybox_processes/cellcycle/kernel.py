@@ -128,6 +128,7 @@ class CellCycleParams:
 
     @property
     def dtype(self):
+        """The floating-point dtype of the parameters (the kernel computes in it)."""
         return self.threshold.dtype
 
 

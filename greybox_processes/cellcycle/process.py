@@ -81,7 +81,13 @@ def steady_age_quantiles(n: int) -> np.ndarray:
 
 
 class CellCycle(GreyboxProcess):
-    """Exponential growth and division by a mechanistic adder (division protein to a threshold), per cell."""
+    """Exponential growth and division by a mechanistic adder (division protein to a threshold), per cell.
+
+    Ports:
+      division_protein: division-protein molecules made since birth (molecule)
+      alive: 1 where a slot holds a live cell, else 0 (flag)
+      divide: 1 where a cell divides at this step (flag)
+    """
 
     config_schema = {
         # slots of every per-cell store (the cell axis)

@@ -38,6 +38,7 @@ class GreyboxMixin:
 
     @classmethod
     def describe(cls) -> str:
+        """The first docstring line, as `greybox processes` prints it."""
         return describe(cls)
 
     def port_metadata(self) -> dict:

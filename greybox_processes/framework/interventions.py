@@ -94,6 +94,8 @@ class Intervention:
 
     @classmethod
     def from_mapping(cls, entry: Mapping) -> "Intervention":
+        """An Intervention from its YAML/dict form; a ValueError names an unknown or missing field.
+        """
         if isinstance(entry, Intervention):
             return entry
         if not isinstance(entry, Mapping):
@@ -130,6 +132,7 @@ class Intervention:
         return original * self.factor
 
     def as_dict(self) -> dict:
+        """The intervention as a mapping of its set fields (the YAML form)."""
         return {k: getattr(self, k) for k in _FIELDS if getattr(self, k) is not None}
 
 

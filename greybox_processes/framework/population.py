@@ -62,6 +62,10 @@ class Division(GreyboxStep):
     process-bigraph orders a step after another only through such a store (a store a step
     both reads and writes is an accumulator, not an ordering edge), so wiring it is what
     makes the emitter, and any step reading the per-cell stores, see them after division.
+
+    Port units:
+      alive: 1 where a slot holds a live cell, else 0 (flag)
+      divide: 1 where a cell divides (flag)
     """
 
     config_schema = {

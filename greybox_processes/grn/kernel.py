@@ -134,14 +134,17 @@ class GRNParams:
 
     @property
     def n_cells(self) -> int:
+        """Number of simulated cells (rows of ``basal``)."""
         return int(self.basal.shape[0])
 
     @property
     def n_genes(self) -> int:
+        """Number of genes (columns of ``basal``)."""
         return int(self.basal.shape[1])
 
     @property
     def dtype(self):
+        """The floating-point dtype of the parameters (the kernel computes in it)."""
         return self.basal.dtype
 
     @classmethod

@@ -124,14 +124,17 @@ class GRNNetwork:
 
     @property
     def n_genes(self) -> int:
+        """Number of genes."""
         return int(self.gene_ids.shape[0])
 
     @property
     def n_cell_types(self) -> int:
+        """Number of cell types (rows of ``basal``)."""
         return int(self.basal.shape[0])
 
     @property
     def n_edges(self) -> int:
+        """Number of regulatory edges."""
         return int(self.edge_target.shape[0])
 
     @property

@@ -59,7 +59,14 @@ def parse_sense(entries, signals, n_genes) -> list[tuple[int, int]]:
 
 
 class PopulationGRN(GRN):
-    """SERGIO GRN per cell of a population: per-cell stores, alive mask, optional sensing."""
+    """SERGIO GRN per cell of a population: per-cell stores, alive mask, optional sensing.
+
+    Ports:
+      mrna: mRNA concentration per cell and gene, SERGIO's scale (arbitrary)
+      protein: protein concentration, mRNA scale times k_trans/k_deg (arbitrary)
+      alive: 1 where a slot holds a live cell, else 0 (flag)
+      signal: the signal each cell senses, in the units of the store it is wired to (arbitrary)
+    """
 
     config_schema = {
         **GRN.config_schema,

@@ -56,7 +56,12 @@ def _memory_bytes() -> int:
 
 
 class GRN(GreyboxProcess):
-    """Gene regulatory network SDE (SERGIO chemical Langevin) with protein translation, per cell."""
+    """Gene regulatory network SDE (SERGIO chemical Langevin) with protein translation, per cell.
+
+    Ports:
+      mrna: mRNA concentration per cell and gene, SERGIO's scale (arbitrary)
+      protein: protein concentration, mRNA scale times k_trans/k_deg (arbitrary)
+    """
 
     config_schema = {
         "network": {"_type": "string", "_default": "DS1"},

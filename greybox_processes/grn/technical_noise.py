@@ -48,6 +48,9 @@ class TechnicalNoise:
                    library_scale=0.4, dropout_shape=6.5, dropout_percentile=82.0, umi=True)
 
     def validate(self) -> None:
+        """Raise ValueError for a probability outside [0, 1], a negative sigma or a percentile
+        outside [0, 100].
+        """
         if self.outlier_prob is not None and not 0 <= self.outlier_prob <= 1:
             raise ValueError("outlier_prob must lie in [0, 1]")
         for name in ("outlier_scale", "library_scale"):

@@ -385,6 +385,7 @@ class LacKinetics:
 
     @property
     def dtype(self):
+        """The floating-point dtype of the rate constants (the kernel computes in it)."""
         return self.gamma_M.dtype
 
 

@@ -137,7 +137,13 @@ MIN_BATCH = 16
 
 
 class LacOperon(GreyboxProcess):
-    """Stochastic lac operon per cell (Yildirim-Mackey kinetics as molecule counts, exact SSA where counts are low)."""
+    """Stochastic lac operon per cell (Yildirim-Mackey kinetics as molecule counts, exact SSA where counts are low).
+
+    Ports:
+      lac: lac operon species per cell (molecule)
+      alive: 1 where a slot holds a live cell, else 0 (flag)
+      regulation: lac transcription as a fraction of its maximum (dimensionless)
+    """
 
     config_schema = {
         # slots of every per-cell store (the cell axis)

@@ -93,7 +93,11 @@ def apply_knockouts(model, genes) -> list:
 
 
 class DynamicFBA(GreyboxProcess):
-    """Dynamic FBA of a batch culture (cobra), optionally with ETFL-style enzyme/ribosome limits."""
+    """Dynamic FBA of a batch culture (cobra), optionally with ETFL-style enzyme/ribosome limits.
+
+    Ports:
+      proteome: lac-enzyme and ribosomal proteome fractions, ribosome utilisation (dimensionless)
+    """
 
     config_schema = {
         "model": {"_type": "string", "_default": "textbook"},

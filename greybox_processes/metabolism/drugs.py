@@ -95,6 +95,9 @@ class DrugCell:
 
     @classmethod
     def from_process(cls, process) -> "DrugCell":
+        """Solve the drug-free growth ``mu0`` (1/h) and parsimonious target fluxes (mmol/gDW/h) of a
+        DynamicFBA process once.
+        """
         from cobra.flux_analysis import pfba
 
         representation = target_representation(process)

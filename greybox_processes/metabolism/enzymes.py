@@ -150,6 +150,7 @@ class EnzymeSector:
 
     @property
     def size(self) -> int:
+        """Number of enzyme-catalysed reactions held as state."""
         return len(self.reactions)
 
     # -- LP rows -------------------------------------------------------------------------

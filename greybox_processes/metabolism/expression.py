@@ -58,6 +58,9 @@ class KcatTable:
         return float(self.values.get(reaction_id, self.default))
 
     def with_overrides(self, overrides: dict) -> "KcatTable":
+        """A copy with ``{reaction id: kcat (1/s)}`` overrides, their source recorded as 'config
+        override'.
+        """
         values = {**self.values, **{k: float(v) for k, v in (overrides or {}).items()}}
         sources = {**self.sources, **{k: "config override" for k in (overrides or {})}}
         return KcatTable(self.default, values, sources)

@@ -262,7 +262,12 @@ def population_cell_ports(capacity: int, n_lac_species: int) -> dict:
             "growth_rate": array_port((capacity,), "1/min", divide="copy")}
 
 class PopulationMetabolism(GreyboxProcess):
-    """Flux balance of every live cell in a shared medium: per-cell growth rates, medium uptake."""
+    """Flux balance of every live cell in a shared medium: per-cell growth rates, medium uptake.
+
+    Ports:
+      alive: 1 where a slot holds a live cell, else 0 (flag)
+      lac: lac operon species per cell (molecule)
+    """
 
     config_schema = {
         # metabolic model: 'textbook_lactose' (e_coli_core + lactose, fast) or 'iJO1366'

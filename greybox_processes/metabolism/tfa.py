@@ -17,8 +17,15 @@ sum to exactly zero: TFA removes internal cycles among them (a cycle would need 
 that is zero and negative at once). Reactions the estimates say cannot run in their curated
 direction (``conflict`` in :func:`~.thermo.apply_gibbs_directions`) and estimates larger than
 ``K / 2`` in magnitude are left out, and listed in the returned summary. This is a
-mixed-integer problem: well under a second on e_coli_core with GLPK, far longer on
-genome-scale models.
+mixed-integer problem: well under a second on e_coli_core, far longer on genome-scale models.
+
+Solver (``solver=``, :data:`SOLVERS`): ``'glpk'`` (the default) or ``'highs'`` (HiGHS through
+optlang's ``hybrid`` interface; needs ``highspy`` and ``osqp``). Both reach the same optimum
+on e_coli_core (GLPK as fast or faster there). On iJO1366 HiGHS 1.11 returns "optimal" within a
+minute but at growth 0 with a dual bound of 0, although a TFA-feasible solution at the FBA
+optimum (0.982 1/h) exists, and GLPK does not finish in 300 s (benchmarks/tfa_solvers.py,
+benchmarks/RESULTS.md): neither is an exact genome-scale TFA solver here, so the default stays
+GLPK and a HiGHS optimum below the FBA optimum must be checked (``--certify`` there).
 """
 from __future__ import annotations
 
@@ -28,7 +35,10 @@ import numpy as np
 
 from .thermo import R_KJ, base_id, formation_energies, formation_sigma, reaction_gibbs
 
-__all__ = ["add_tfa_constraints", "tfa_check"]
+__all__ = ["SOLVERS", "add_tfa_constraints", "tfa_check"]
+
+#: TFA's solvers by name -> the optlang interface cobra switches the model to
+SOLVERS = {"glpk": "glpk", "highs": "hybrid"}
 
 _K = 1000.0  # kJ/mol: big-M of the Gibbs-energy rows
 _EPS = 1e-3  # kJ/mol: smallest |dG'| that drives a flux
@@ -36,12 +46,21 @@ _EPS = 1e-3  # kJ/mol: smallest |dG'| that drives a flux
 
 def add_tfa_constraints(model, *, table=None, pH: float = 7.0, ionic_strength: float = 0.25,
                         temperature: float = 298.15, c_min: float = 1e-6,
-                        c_max: float = 1e-2) -> dict:
+                        c_max: float = 1e-2, solver: str = "glpk") -> dict:
     """Add TFA variables and constraints to ``model`` (context-aware: use ``with model:``).
 
+    ``c_min``/``c_max`` bound every concentration (M), ``temperature`` in K, ``ionic_strength``
+    in M. ``solver`` (a key of :data:`SOLVERS`) switches the model's solver first where it is
+    another one (also undone on leaving ``with model:``).
+
     Returns a summary: ``reactions`` constrained, ``left_out`` (``{reaction: why}``),
-    ``metabolites`` with a potential variable, and ``table`` (the Gibbs table).
+    ``metabolites`` with a potential variable, ``table`` (the Gibbs table) and ``solver``.
     """
+    if solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {sorted(SOLVERS)} (TFA's MILP solvers), got "
+                         f"{solver!r}")
+    if model.solver.interface.__name__ != f"optlang.{SOLVERS[solver]}_interface":
+        model.solver = SOLVERS[solver]  # a copy of the problem on the other interface
     if table is None:
         table = reaction_gibbs(model, pH=pH, ionic_strength=ionic_strength,
                                temperature=temperature, c_min=c_min, c_max=c_max)
@@ -91,7 +110,7 @@ def add_tfa_constraints(model, *, table=None, pH: float = 7.0, ionic_strength: f
         constrained.append(rid)
     model.add_cons_vars(added)
     return {"reactions": constrained, "left_out": left_out, "metabolites": sorted(potential),
-            "table": table}
+            "table": table, "solver": solver}
 
 
 def tfa_check(model, summary, tolerance: float = 1e-6) -> list:

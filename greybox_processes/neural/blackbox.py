@@ -32,7 +32,12 @@ def decode_features(features: np.ndarray, stores) -> dict:
 
 
 class DataOnlyCell(GreyboxProcess):
-    """Black-box cell: a torch Transformer that predicts the next mechanistic state (no physics)."""
+    """Black-box cell: a torch Transformer that predicts the next mechanistic state (no physics).
+
+    Ports:
+      latent: the Transformer's latent state (arbitrary)
+      history: embedded (log-scaled) cell state of the last steps (arbitrary)
+    """
 
     config_schema = {
         "inputs": {"_type": "list[string]",

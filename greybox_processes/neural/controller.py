@@ -71,6 +71,7 @@ def output_layout(outputs) -> str:
 
 
 def build_controller_network(inputs, outputs, *, width, heads, layers, history):
+    """The latent Transformer for the given input features and regulation outputs (untrained)."""
     n_features = len(feature_names(inputs))
     n_out = sum(REGULATION_OUTPUTS[o][1] for o in outputs)
     return LatentTransformer(n_features, n_out, width=width, heads=heads, layers=layers,
@@ -139,7 +140,15 @@ def configured_network(cfg, stores, build, outputs=None):
 
 
 class NeuralLatentController(GreyboxProcess):
-    """Grey-box controller: a torch Transformer latent state that writes regulation (Eqs. 9-10)."""
+    """Grey-box controller: a torch Transformer latent state that writes regulation (Eqs. 9-10).
+
+    Ports:
+      latent: the Transformer's latent state (arbitrary)
+      history: embedded (log-scaled) cell state of the last steps (arbitrary)
+      regulation: lac transcription as a fraction of its maximum (dimensionless)
+      uptake_control: multiplier of each tracked uptake bound, in (0, 1) (dimensionless)
+      synthesis_allocation: fraction of the asked-for lac enzyme translation made (dimensionless)
+    """
 
     config_schema = {
         "inputs": {"_type": "list[string]", "_default": ["concentrations", "growth_rate", "lac"]},

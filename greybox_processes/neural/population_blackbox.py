@@ -59,7 +59,14 @@ _MIN_PER_H = 60.0
 
 
 class PopulationDataOnly(GreyboxProcess):
-    """Black-box metabolism per cell: a torch Transformer predicts growth and medium uptake (no stoichiometry)."""
+    """Black-box metabolism per cell: a torch Transformer predicts growth and medium uptake (no stoichiometry).
+
+    Ports:
+      alive: 1 where a slot holds a live cell, else 0 (flag)
+      lac: lac operon species per cell (molecule)
+      latent: the Transformer's latent state (arbitrary)
+      history: embedded (log-scaled) cell state of the last steps (arbitrary)
+    """
 
     config_schema = {
         "capacity": {"_type": "integer", "_default": 64},

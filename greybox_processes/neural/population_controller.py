@@ -94,7 +94,15 @@ def cell_features(glucose, lactose, growth_rate_per_min, lac_counts, volume_fL,
 
 
 class PopulationController(GreyboxProcess):
-    """Grey-box controller per cell: the latent Transformer, batched over the cell axis, writes each cell's lac regulation."""
+    """Grey-box controller per cell: the latent Transformer, batched over the cell axis, writes each cell's lac regulation.
+
+    Ports:
+      alive: 1 where a slot holds a live cell, else 0 (flag)
+      lac: lac operon species per cell (molecule)
+      latent: the Transformer's latent state (arbitrary)
+      history: embedded (log-scaled) cell state of the last steps (arbitrary)
+      regulation: lac transcription as a fraction of its maximum (dimensionless)
+    """
 
     config_schema = {
         # slots of every per-cell store (the cell axis)

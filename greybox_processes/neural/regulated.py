@@ -114,7 +114,14 @@ class RegulatedExpressionLayer(ExpressionLayer):
 
 
 class RegulatedDynamicFBA(DynamicFBA):
-    """Dynamic FBA whose lac transcription is read from a regulation store (grey-box physics)."""
+    """Dynamic FBA whose lac transcription is read from a regulation store (grey-box physics).
+
+    Ports:
+      proteome: lac-enzyme and ribosomal proteome fractions, ribosome utilisation (dimensionless)
+      regulation: lac transcription as a fraction of its maximum (dimensionless)
+      uptake_control: multiplier of each tracked uptake bound, in (0, 1) (dimensionless)
+      synthesis_allocation: fraction of the asked-for lac enzyme translation made (dimensionless)
+    """
 
     config_schema = {
         **DynamicFBA.config_schema,

@@ -75,14 +75,17 @@ class Lattice:
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """Sites along each axis."""
         return tuple(int(s) for s in self.site_types.shape)
 
     @property
     def ndim(self) -> int:
+        """Number of spatial dimensions (2 or 3)."""
         return self.site_types.ndim
 
     @property
     def n_sites(self) -> int:
+        """Number of lattice sites."""
         return int(self.site_types.size)
 
     @property
@@ -91,6 +94,7 @@ class Lattice:
         return self.spacing ** 3
 
     def region_index(self, name: str) -> int:
+        """The site-type index of region ``name``; ValueError naming the regions if unknown."""
         if name not in self.regions:
             raise ValueError(f"unknown region {name!r}; the lattice has {list(self.regions)}")
         return self.regions.index(name)
@@ -100,6 +104,7 @@ class Lattice:
         return np.bincount(self.site_types.ravel(), minlength=len(self.regions))
 
     def mask(self, name: str) -> np.ndarray:
+        """Boolean array of the lattice's shape, True on the sites of region ``name``."""
         return self.site_types == self.region_index(name)
 
     def centers(self) -> list[np.ndarray]:
@@ -107,6 +112,9 @@ class Lattice:
         return [(np.arange(n) + 0.5) * self.spacing for n in self.shape]
 
     def describe(self) -> str:
+        """One line: lattice shape, spacing (nm), boundaries (P periodic, R reflecting) and
+        sites per region.
+        """
         sizes = ", ".join(f"{r}: {n}" for r, n in zip(self.regions, self.region_sizes()))
         bc = "/".join("P" if p else "R" for p in self.periodic)
         return (f"Lattice {'x'.join(map(str, self.shape))} at {self.spacing * 1e9:g} nm "

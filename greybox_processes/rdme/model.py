@@ -65,9 +65,11 @@ class Reaction:
 
     @property
     def order(self) -> int:
+        """Molecularity: the number of reactant molecules (0, 1 or 2)."""
         return len(self.reactants)
 
     def label(self) -> str:
+        """The reaction's name, or its equation ``'A + B -> C'``."""
         if self.name:
             return self.name
         return f"{' + '.join(self.reactants) or '0'} -> {' + '.join(self.products) or '0'}"
@@ -122,10 +124,12 @@ class CompiledModel:
 
     @property
     def n_species(self) -> int:
+        """Number of species."""
         return len(self.species)
 
     @property
     def n_reactions(self) -> int:
+        """Number of reactions."""
         return int(self.rate.shape[0])
 
 
@@ -149,11 +153,15 @@ class RDMEModel:
 
     @property
     def species_names(self) -> tuple[str, ...]:
+        """The species names, in the model's order."""
         return tuple(s.name for s in self.species)
 
     # -- building -----------------------------------------------------------------------
     def add_species(self, name: str, diffusion: float = 0.0, *, initial=None,
                     diffusion_in: Mapping[str, float] | None = None) -> "RDMEModel":
+        """Add a species with diffusion constant ``diffusion`` (m^2/s), per-region overrides
+        ``diffusion_in`` and initial count(s); returns the model.
+        """
         self.species.append(Species(name, float(diffusion), dict(diffusion_in or {})))
         if initial is not None:
             self.initial[name] = initial
@@ -161,6 +169,9 @@ class RDMEModel:
 
     def add_reaction(self, equation: str, rate: float, *, regions: Sequence[str] | None = None,
                      name: str = "") -> "RDMEModel":
+        """Add a reaction ``'A + B -> C'`` with its macroscopic rate (units by order, see the module
+        docstring), optionally only in ``regions``; returns the model.
+        """
         reactants, products = parse_reaction(equation)
         self.reactions.append(Reaction(reactants, products, float(rate),
                                        None if regions is None else tuple(regions), name))
@@ -168,6 +179,9 @@ class RDMEModel:
 
     def set_transition(self, species: str, from_region: str, to_region: str,
                        diffusion: float) -> "RDMEModel":
+        """Set the diffusion constant (m^2/s) of ``species`` across faces from ``from_region`` to
+        ``to_region`` (0 blocks); returns the model.
+        """
         self.transitions[(species, from_region, to_region)] = float(diffusion)
         return self
 

@@ -133,7 +133,12 @@ def load_model(spec: Mapping[str, Any] | str) -> tuple[RDMEModel, geo.Lattice]:
 
 
 class RDME(GreyboxProcess):
-    """Lattice reaction-diffusion master equation (Lattice Microbes class) with counts per region."""
+    """Lattice reaction-diffusion master equation (Lattice Microbes class) with counts per region.
+
+    Ports:
+      region_counts: molecules of each species per replica and region (molecule)
+      lattice: molecules of each species per replica and site (molecule)
+    """
 
     config_schema = {
         "model": {"_type": "quote", "_default": {}},
@@ -360,7 +365,11 @@ class RDME(GreyboxProcess):
 
 
 class RegionODE(GreyboxProcess):
-    """Well-mixed mass-action ODE on the counts of one region of an RDME (hybrid coupling)."""
+    """Well-mixed mass-action ODE on the counts of one region of an RDME (hybrid coupling).
+
+    Ports:
+      region_counts: molecules of each species per replica and region (molecule)
+    """
 
     config_schema = {
         "species": {"_type": "list[string]", "_default": []},

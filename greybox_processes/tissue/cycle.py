@@ -47,6 +47,7 @@ APOPTOSIS_END_FRACTION = 0.05
 
 
 def is_alive(phase):
+    """True where ``phase`` is interphase or mitosis (a live cell)."""
     return (phase == INTERPHASE) | (phase == MITOSIS)
 
 

@@ -256,9 +256,14 @@ def react(amount, reactants, products, rates, vol, dt, key, mode="poisson"):
     """One step of every reaction in every field.
 
     Args:
-      amount: ``[n_chem, *field_shape]``.
-      reactants, products: ``[n_reactions, n_chem]`` int counts; rates ``[n_reactions]``.
-      vol: field volume; dt: step; key: PRNG key (unused when deterministic).
+      amount: ``[n_chem, *field_shape]`` molecules per field element.
+      reactants: ``[n_reactions, n_chem]`` int stoichiometric counts consumed.
+      products: ``[n_reactions, n_chem]`` int stoichiometric counts made.
+      rates: ``[n_reactions]`` mass-action rate constants (per time unit of
+        ``dt``, volumes as ``vol``).
+      vol: field-element volume (cell-radius units cubed).
+      dt: step (hours).
+      key: PRNG key (unused when deterministic).
       mode: 'poisson', 'deterministic' or 'off' (static).
     """
     n_r = reactants.shape[0]

@@ -99,7 +99,8 @@ def cell_list(position, active, *, bin_size, bins_shape, max_per_bin):
     Args:
       position: ``[n, dim]`` positions relative to the box origin.
       active: ``[n]`` bool, cells that take part in forces.
-      bin_size, bins_shape: from :func:`bin_layout` (static).
+      bin_size: edge of a bin, from :func:`bin_layout` (static, cell-radius units).
+      bins_shape: bins along each axis, from :func:`bin_layout` (static).
       max_per_bin: static capacity of a bin.
 
     Returns:
@@ -134,10 +135,17 @@ def pair_forces(position, radius, mass, cell_type, active, attraction, repulsion
     """Cell-cell force on every cell, ``[n, dim]`` (zero for inactive cells).
 
     Args:
-      position: ``[n, dim]`` relative to the box origin; radius, mass: ``[n]``;
-      cell_type: ``[n]`` int; active: ``[n]`` bool;
-      attraction, repulsion: ``[n_types]`` strengths;
-      cutoff: float; the rest: see :func:`cell_list`.
+      position: ``[n, dim]`` relative to the box origin (cell-radius units).
+      radius: ``[n]`` cell radii (cell-radius units).
+      mass: ``[n]`` cell masses (density times volume).
+      cell_type: ``[n]`` int.
+      active: ``[n]`` bool.
+      attraction: ``[n_types]`` attraction strengths.
+      repulsion: ``[n_types]`` repulsion strengths.
+      cutoff: interaction range (cell-radius units).
+      bin_size: see :func:`cell_list`.
+      bins_shape: see :func:`cell_list`.
+      max_per_bin: see :func:`cell_list`.
 
     Returns:
       ``(force, overflow)``.
@@ -187,7 +195,8 @@ def move(position, force_prev, force_cc, active, radius, key, *, drift, sigma, m
     """One overdamped step; returns ``(position, force_eff)`` (inactive cells do not move).
 
     Args:
-      drift, sigma: ``[n]`` per-cell residual-drift fraction and random-force strength.
+      drift: ``[n]`` per-cell residual-drift fraction (dimensionless).
+      sigma: ``[n]`` per-cell random-force strength.
     """
     xi = jax.random.normal(key, position.shape, dtype=position.dtype)
     f_eff = force_cc + drift[:, None] * force_prev + sigma[:, None] * xi / math.sqrt(dt)

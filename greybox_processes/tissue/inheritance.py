@@ -78,6 +78,11 @@ class Inheritance(GreyboxStep):
     (read at mothers' slots) and ``inherited`` (written, not read: how many daughters
     got rows at the last call; it orders the emitter after this step). The rule of each
     store comes from the ports of the processes sharing it (as for ``Division``).
+
+    Port units:
+      alive: 1 where a slot holds a live cell, else 0 (flag)
+      mother: the mother's slot of a cell born at the last step, else -1 (index)
+      division_ratio: at a mother's slot, her share of the volume at the division (dimensionless)
     """
 
     config_schema = {

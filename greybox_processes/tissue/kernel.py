@@ -137,18 +137,22 @@ class TissueParams:
 
     @property
     def n_types(self) -> int:
+        """Number of cell types."""
         return int(self.attraction.shape[0])
 
     @property
     def n_chem(self) -> int:
+        """Number of chemicals."""
         return len(self.chemicals)
 
     @property
     def field_volume(self) -> float:
+        """Volume of one field element (cell radii cubed, or squared in 2-D)."""
         return float(np.prod(self.field_spacing))
 
     @property
     def dtype(self):
+        """The floating-point dtype of the parameters (the kernel computes in it)."""
         return self.attraction.dtype
 
     @classmethod
@@ -315,10 +319,12 @@ class TissueState:
 
     @property
     def alive(self):
+        """``[capacity]`` bool, True for slots holding a live cell (interphase or mitosis)."""
         return cyc.is_alive(self.phase)
 
     @property
     def capacity(self) -> int:
+        """Number of cell slots (the fixed array length)."""
         return int(self.phase.shape[0])
 
 

@@ -170,7 +170,15 @@ class _FieldPorts:
 
 
 class Fields(_FieldPorts, GreyboxProcess):
-    """Chemical fields on a grid: mass-conserving flux-limited diffusion and order 0-2 reactions."""
+    """Chemical fields on a grid: mass-conserving flux-limited diffusion and order 0-2 reactions.
+
+    The tissue is in model units: volumes in the unit of ``birth_volume`` (1 by default),
+    lengths in its cube root (square root in 2-D), times in the unit of ``t_interphase``,
+    amounts of chemicals in the unit of the configured concentrations times volume.
+
+    Ports:
+      amount: amount of each chemical in each field element (model units)
+    """
 
     config_schema = {**_FIELD_SCHEMA, "chemicals": {"_type": "list[string]", "_default": ["A"]},
                      "initial_pulse": _floats([0.0])}
@@ -224,7 +232,28 @@ class Fields(_FieldPorts, GreyboxProcess):
 
 
 class Tissue(_FieldPorts, GreyboxProcess):
-    """Lattice-free tissue (NEXUS): cell forces, cycle, division and death, fields and exchange."""
+    """Lattice-free tissue (NEXUS): cell forces, cycle, division and death, fields and exchange.
+
+    The tissue is in model units: volumes in the unit of ``birth_volume`` (1 by default),
+    lengths in its cube root (square root in 2-D), times in the unit of ``t_interphase``,
+    amounts of chemicals in the unit of the configured concentrations times volume.
+
+    Ports:
+      position: cell centre relative to the domain origin (model units)
+      force: force on the cell at the last step (model units)
+      volume: cell volume, area in 2-D (model units)
+      radius: radius of the sphere (disc in 2-D) of the cell's volume (model units)
+      mass: cell mass, density times volume (model units)
+      cell_type: the cell's type (index)
+      phase: 0 empty, 1 interphase, 2 mitosis, 3 apoptotic, 4 necrotic (index)
+      clock: time spent in the current phase (model units)
+      chem: amount of each chemical in each cell (model units)
+      alive: 1 where a slot holds a live cell, else 0 (flag)
+      mother: the mother's slot of a cell born at the last step, else -1 (index)
+      division_ratio: at a mother's slot, her share of the volume at the division (dimensionless)
+      local_conc: concentration of each chemical in the field element of each cell (model units)
+      amount: amount of each chemical in each field element (model units)
+    """
 
     config_schema = {
         **_FIELD_SCHEMA,

@@ -47,6 +47,7 @@ class Certification:
 
     @property
     def certified(self) -> bool:
+        """True when every requested tier ran and passed."""
         done = {r.tier for r in self.results}
         return set(self.tiers) <= done and all(r.status == PASS for r in self.results)
 
@@ -64,6 +65,7 @@ class Certification:
         return "CERTIFIED VIRTUAL CELL"
 
     def to_dict(self) -> dict:
+        """The certification as JSON-ready data (report.json)."""
         return {"spec": self.spec, "tiers": list(self.tiers), "quick": self.quick,
                 "run_all": self.run_all, "engine": self.engine, "certified": self.certified, "verdict": self.verdict,
                 "stopped_at": self.stopped_at, "wall_s": self.wall_s,

@@ -55,9 +55,11 @@ class TierResult:
 
     @property
     def passed(self) -> bool:
+        """True when the tier's status is PASS."""
         return self.status == PASS
 
     def to_dict(self) -> dict:
+        """The result as JSON-ready data."""
         return _json_ready(asdict(self))
 
 
@@ -145,9 +147,11 @@ class TierStep(GreyboxStep):
         raise NotImplementedError
 
     def make(self, status, score=None, **kwargs) -> TierResult:
+        """A TierResult of this tier with ``status`` and ``score``."""
         return TierResult(self.tier, self.title, status, self.criterion, score=score, **kwargs)
 
     def not_applicable(self, why: str, **kwargs) -> TierResult:
+        """A NOT_APPLICABLE result saying ``why``."""
         return self.make(NOT_APPLICABLE, notes=[f"not applicable: {why}"], **kwargs)
 
     def update(self, state):

@@ -41,6 +41,7 @@ class PopulationCell:
     variables: dict
 
     def config(self) -> dict:
+        """A copy of the metabolism node's config."""
         return dict(self.node.get("config") or {})
 
     def instance(self, **config_changes):
@@ -49,6 +50,7 @@ class PopulationCell:
         return cls({**self.config(), **config_changes}, default_core())
 
     def interval(self) -> float:
+        """The metabolism node's interval (its time unit; 1.0 when unset)."""
         return float(self.node.get("interval", 1.0))
 
 
