@@ -31,6 +31,8 @@ import math
 
 import numpy as np
 
+from ..metabolism.lac import LacParameters
+
 __all__ = ["REFERENCE", "RANGES", "GAS_CONSTANT", "unfolding_free_energy", "unfolded_fraction",
            "heat_shock", "acid_sensors", "osmotic", "superoxide", "crp_camp", "growth_ppgpp",
            "lac_repressor", "check_range"]
@@ -244,8 +246,10 @@ def growth_ppgpp(growth_rate: float, *, reference=REFERENCE_GROWTH_RATE) -> dict
     return {"rpoS": float(g), "fis": float(1.0 / g)}
 
 
-#: Yildirim-Mackey allolactose binding to LacI, 1/mM^2 and Hill coefficient (BIOMD0000000065)
-LAC_K1, LAC_HILL = 25200.0, 2.0
+#: Yildirim-Mackey allolactose binding to LacI, 1/mM^2 and Hill coefficient: read from the
+#: vendored BIOMD0000000065 that the lac process uses, so the two cannot drift apart
+_YM = LacParameters.from_sbml()
+LAC_K1, LAC_HILL = float(_YM.K_1), float(_YM.n)
 
 
 def lac_repressor(allolactose_mm: float, *, k1=LAC_K1, hill=LAC_HILL) -> dict:
