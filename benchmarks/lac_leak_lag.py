@@ -6,7 +6,9 @@ Three measurements (issue 16), nothing fitted:
 0.0231/min for 60 min in 10 mM glucose (with and without 0.584 mM lactose, inducer
 exclusion): mean counts and the share of cells with no LacY / no LacZ, for each leak
 (``ym``: Yildirim-Mackey's mean field; ``single_molecule``: Yu et al. 2006's single
-transcripts, 0.022/min per cell) with YM's LacY turnover.
+transcripts, 0.022/min per cell) with YM's LacY turnover, and for the single-molecule leak
+with the per-species count scales (``counts: single_molecule``, lac/scales.py) and LacY
+diluted, not degraded.
 
 ``lag``: the E. coli population (``ecoli_population``: PopulationMetabolism on
 e_coli_core + lactose, LacOperon, CellCycle, Division) through the glucose -> lactose shift,
@@ -25,6 +27,8 @@ from no lac molecules, ``--warmup`` updates, then the mean over ``--updates`` up
     python benchmarks/lac_leak_lag.py glucose
     python benchmarks/lac_leak_lag.py lag --cells 4 --time 420 --lactose-percent 0.02 \\
         --lac-config '{"leak": "single_molecule", "lacy_turnover": "dilution"}'
+    python benchmarks/lac_leak_lag.py lag --cells 4 --time 420 --lactose-percent 0.02 0.2 \\
+        --counts single_molecule     # = leak single_molecule, dilution, per-species scales
     python benchmarks/lac_leak_lag.py speed --cells 1000
     python benchmarks/lac_leak_lag.py process --cells 1000
 """
@@ -43,15 +47,20 @@ from greybox_processes.lac.kernel import (SPECIES, LacKinetics,  # noqa: E402
                                           concentrations_to_counts, make_lac_operon)
 
 Z, Y = SPECIES.index("lacZ"), SPECIES.index("lacY")
+#: The lac config of ``--counts single_molecule``: the measured leak, LacY diluted, and the
+#: per-species count scales from measured copy numbers (lac/scales.py).
+SINGLE_MOLECULE_COUNTS = {"leak": "single_molecule", "lacy_turnover": "dilution",
+                          "counts": "single_molecule"}
 
 
 def glucose(_args):
     n = 512
     volume, mu, alive = np.full(n, 1.5), np.full(n, 0.0231), np.ones(n, bool)
-    print("| leak | lactose (mM) | mRNA | LacZ | LacY | P(LacY = 0) | P(LacZ = 0) |")
+    print("| lac config | lactose (mM) | mRNA | LacZ | LacY | P(LacY = 0) | P(LacZ = 0) |")
     print("|---|---|---|---|---|---|---|")
-    for leak in ("ym", "single_molecule"):
-        init, step = make_lac_operon(LacKinetics.create(leak=leak))
+    for config in ({"leak": "ym"}, {"leak": "single_molecule"}, SINGLE_MOLECULE_COUNTS):
+        leak = json.dumps(config)
+        init, step = make_lac_operon(LacKinetics.create(**config))
         for lactose in (0.0, 0.584):
             state = step(init(0, np.zeros((n, len(SPECIES)))), volume, mu, alive, 10.0,
                          lactose, 60.0)
@@ -83,6 +92,8 @@ def lag(args):
     from greybox_processes.wcm_hard.tiers.t3_population import lag_summary
 
     lac_config = json.loads(args.lac_config)
+    if args.counts == "single_molecule":
+        lac_config = {**SINGLE_MOLECULE_COUNTS, **lac_config}
     for percent in args.lactose_percent:
         lactose = percent_to_mM(percent, LACTOSE_MW)
         started = time.perf_counter()
@@ -175,6 +186,9 @@ def main():
     p_lag.add_argument("--lactose-percent", type=float, nargs="+", default=[0.02, 0.2])
     p_lag.add_argument("--lac-config", default="{}", help="lac process config, JSON")
     p_lag.add_argument("--seed", type=int, default=0)
+    p_lag.add_argument("--counts", choices=("ym", "single_molecule"), default="ym",
+                       help="single_molecule: the per-species count scales with the measured "
+                            "leak and LacY dilution (overridden by --lac-config keys)")
     p_speed = sub.add_parser("speed")
     p_speed.add_argument("--cells", type=int, default=1000)
     p_speed.add_argument("--warmup", type=int, default=20, help="updates before timing")

@@ -6,6 +6,7 @@
     greybox show SPEC                     the wiring of a composite
     greybox certify SPEC [--quick] [--all] [--engine pbg|vivarium] the WCM-Hard tiers (Algorithm 1)
     greybox train-grey-box                the grey-box controller and the black box
+    greybox train-black-box-expression    the black box's data-only transcriptome (PRECISE)
 
 SPEC is a YAML spec file or a bundled composite's name (``greybox run ecoli_grey_box``, as
 ``greybox composites`` lists them). Without SPEC, ``greybox run`` runs the main job: the embedded default composite
@@ -26,7 +27,7 @@ import typer
 import yaml
 
 from .errors import GreyboxError, SimulationError, SpecError
-from .neural.cli import train_command
+from .neural.cli import train_command, train_expression_command
 from .wcm_hard.cli import certify_command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -155,8 +156,10 @@ def processes_command(
     from process_bigraph import allocate_core
 
     from .framework.base import GreyboxProcess, GreyboxStep, describe
+    from .framework.registry import claim_short_names
 
     core = allocate_core()
+    claim_short_names(core)  # a class name shared with another package lists greybox's class
     rows = {}
     for name in sorted(k for k in core.link_registry.keys() if isinstance(k, str) and "." not in k):
         cls = core.link_registry[name]
@@ -338,6 +341,7 @@ def show_command(
 
 # commands that live with their mechanism (their modules import heavy libraries lazily)
 app.command("train-grey-box")(train_command)
+app.command("train-black-box-expression")(train_expression_command)
 app.command("certify")(certify_command)
 
 

@@ -15,10 +15,14 @@ COMPOSITES = REPO / "composites"
 
 @pytest.fixture(scope="session")
 def base_core():
-    """One strict core per session (discovery is slow); tests get isolated copies."""
-    from process_bigraph import allocate_core
+    """One strict core per session (discovery is slow); tests get isolated copies.
 
-    return allocate_core(strict=True)
+    Greybox's own core, so ``local:Division`` is greybox's even when another installed
+    package (spatio-flux) has a class of that name.
+    """
+    from greybox_processes.framework.registry import default_core
+
+    return default_core()
 
 
 @pytest.fixture()

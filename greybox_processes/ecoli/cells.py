@@ -23,6 +23,16 @@ separate processes sharing each cell's stores), on the genome-scale ``iJO1366`` 
   :class:`~greybox_processes.neural.population_blackbox.PopulationDataOnly` (shipped
   ``black_box_cell.pt``): growth and medium uptake predicted, no stoichiometry.
 
+The glass, mechanistic-only and grey cells also carry the stress response of
+``composites/ecoli_stress_response.yaml`` (``stress_response=False`` leaves it out):
+``stress`` (:class:`~greybox_processes.ecoli.stress.RegulatorActivity`: regulator activities
+from the stress inputs, its config ``temperature`` C, ``pH``, ``osmolarity`` Osm/L, ``oxidant``
+uM, and from the cells' state) and ``transcriptome``
+(:class:`~greybox_processes.grn.transcriptome_process.EcoliTranscriptome`: the population's
+3923 PRECISE genes, log2(TPM+1), in the store ``expression``), what WCM-Hard tier 4 scores. Both
+stores are the population's, not per cell. Its cost per 1-min step: ~20 ms (the transcriptome's
+warm-started steady-state solve), about 1 % of a genome-scale step (~1.5 s with 4 cells).
+
 Besides the swapped node, only the ``division`` step's list of per-cell stores changes (it
 partitions every per-cell store, and the regulation, the controller's latent state and the
 black box's latent state are per-cell stores; the black box has no ``exchange_rates``, the
@@ -35,6 +45,7 @@ from typing import Any, Mapping
 from ..neural.composites import BLACKBOX_WEIGHTS, CONTROLLER_WEIGHTS
 from ..neural.controller import NETWORK_CONFIG
 from ..neural.embedding import feature_names
+from ..neural.expression_data import WEIGHTS_NAME
 from ..neural.population_blackbox import BLACKBOX_INPUTS
 from ..neural.population_controller import CONTROLLER_INPUTS
 from .composites import ecoli_population
@@ -93,12 +104,44 @@ def _add_division_stores(document: dict, shapes: Mapping[str, list]) -> None:
         division[direction] = {**stores, **{k: v for k, v in wires.items() if k not in stores}}
 
 
+def _add_stress_response(document: dict) -> None:
+    """Append the ``stress`` (RegulatorActivity) and ``transcriptome`` (EcoliTranscriptome)
+    nodes of ``composites/ecoli_stress_response.yaml``: regulator activities from the stress
+    inputs (config) and the cells' state, and the population's 3923-gene expression
+    (log2(TPM+1)) they drive. Population-level stores (``regulators``, ``expression``): the
+    Division does not partition them."""
+    state = document["state"]
+    metabolism = state["metabolism"]["config"]
+    cell_inputs = ("alive", "growth_rate", "exchange_rates", "lac", "volume")
+    state["stress"] = {
+        "_type": "process", "address": "local:RegulatorActivity",
+        "config": {"capacity": metabolism["capacity"],
+                   "lac_species": list(metabolism["lac_species"])},
+        "interval": state["lac"]["interval"],
+        "inputs": {**{name: ["cells", name] for name in cell_inputs},
+                   "regulators": ["regulators"]},
+        "outputs": {"regulators": ["regulators"]},
+    }
+    state["transcriptome"] = {
+        "_type": "process", "address": "local:EcoliTranscriptome",
+        "interval": state["lac"]["interval"],
+        "inputs": {"regulators": ["regulators"], "expression": ["expression"]},
+        "outputs": {"expression": ["expression"]},
+    }
+
+
 def ecoli_glass_box(*, model: str = DEFAULT_MODEL, method: str = DEFAULT_METHOD,
-                    metabolism_config: Mapping[str, Any] | None = None, **kwargs) -> dict:
-    """The glass-box E. coli population (see the module doc; kwargs: :func:`ecoli_population`)."""
-    return ecoli_population(model=model,
-                            metabolism_config={"method": method, **(metabolism_config or {})},
-                            **kwargs)
+                    metabolism_config: Mapping[str, Any] | None = None,
+                    stress_response: bool = True, **kwargs) -> dict:
+    """The glass-box E. coli population (see the module doc; kwargs: :func:`ecoli_population`);
+    ``stress_response``: with the ``stress`` and ``transcriptome`` nodes."""
+    document = ecoli_population(model=model,
+                                metabolism_config={"method": method,
+                                                   **(metabolism_config or {})},
+                                **kwargs)
+    if stress_response:
+        _add_stress_response(document)
+    return document
 
 
 def ecoli_mechanistic_only(*, lac_config: Mapping[str, Any] | None = None, **kwargs) -> dict:
@@ -139,8 +182,13 @@ def ecoli_grey_box(*, weights: str = CONTROLLER_WEIGHTS,
 
 def ecoli_black_box(*, weights: str = BLACKBOX_WEIGHTS,
                     metabolism_address: str = "local:PopulationDataOnly",
-                    metabolism_config: Mapping[str, Any] | None = None, **kwargs) -> dict:
-    """The mechanistic-only cell with its metabolism swapped for the data-only network."""
+                    metabolism_config: Mapping[str, Any] | None = None,
+                    expression_weights: str | None = None, **kwargs) -> dict:
+    """The mechanistic-only cell with its metabolism swapped for the data-only network, and
+    its ``stress`` + ``transcriptome`` nodes for one data-only ``transcriptome``
+    (:class:`~greybox_processes.neural.expression_blackbox.ExpressionDataOnly`, weights
+    ``expression_weights``, default the shipped ``black_box_expression.npz``: the stress
+    inputs are its config) writing the same ``expression`` store."""
     document = ecoli_mechanistic_only(**kwargs)
     node = document["state"]["metabolism"]
     old = node["config"]
@@ -156,4 +204,19 @@ def ecoli_black_box(*, weights: str = BLACKBOX_WEIGHTS,
     _remove_division_stores(document, _LP_STORES)
     shapes = _network_shape(config, BLACKBOX_INPUTS)
     _add_division_stores(document, {_BLACKBOX_STORES[k]: v for k, v in shapes.items()})
+    # no regulatory network in a data-only cell: RegulatorActivity (which reads the LP's
+    # exchange_rates) goes; the transcriptome is learned from data, stress inputs its config
+    state = document["state"]
+    state.pop("stress", None)
+    if "transcriptome" in state:
+        state["transcriptome"] = {
+            "_type": "process", "address": "local:ExpressionDataOnly",
+            "config": {"capacity": config["capacity"],
+                       "weights": expression_weights or WEIGHTS_NAME},
+            "interval": state["lac"]["interval"],
+            "inputs": {**{name: ["cells", name] for name in ("alive", "volume", "growth_rate")},
+                       "glucose": ["medium", "glucose"], "lactose": ["medium", "lactose"],
+                       "expression": ["expression"]},
+            "outputs": {"expression": ["expression"]},
+        }
     return document

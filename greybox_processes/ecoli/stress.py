@@ -77,6 +77,10 @@ class RegulatorActivity(GreyboxProcess):
     regulators: {trn.csv regulator: activity}, 1 = the reference (also the output)
     """
 
+    #: the config keys that are stress inputs of the environment (WCM-Hard tier 4 finds the
+    #: stress node of a composite by this attribute and sets these keys per stress)
+    stress_inputs = STRESS_INPUTS
+
     config_schema = {
         "capacity": {"_type": "integer", "_default": 64},
         # the environment's stresses (defaults: the reference, M9 glucose at 37 C)

@@ -175,6 +175,17 @@ def _run_pbg(document, core, time, stores, progress):
     return composite, collect, lambda dt: composite.run(dt)
 
 
+def _maps_per_time(columns: Mapping, n_times: int) -> list:
+    """``{key: [v0, v1, ...]}`` (nested) as ``[{key: v0}, {key: v1}, ...]``."""
+    rows = [{} for _ in range(n_times)]
+    for key, column in columns.items():
+        if isinstance(column, Mapping):
+            column = _maps_per_time(column, n_times)
+        for row, value in zip(rows, column):
+            row[key] = value if isinstance(value, Mapping) else np.asarray(value)
+    return rows
+
+
 def _run_vivarium(document, core, time, stores, progress):
     engine = vivarium_engine(document, core)
 
@@ -187,7 +198,11 @@ def _run_vivarium(document, core, time, stores, progress):
                 values = _get(timeseries, path)
             except (KeyError, TypeError):
                 continue
-            series[path] = [np.asarray(v) for v in values]
+            if isinstance(values, Mapping):
+                # vivarium-core's timeseries turns a map store into {key: [value at each time]};
+                # back to one map per time, as process-bigraph records it (to_dataset splits it)
+                values = _maps_per_time(values, len(times))
+            series[path] = [v if isinstance(v, Mapping) else np.asarray(v) for v in values]
         return times, series
 
     return engine, collect, lambda dt: engine.update(dt)

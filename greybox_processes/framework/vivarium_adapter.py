@@ -23,11 +23,28 @@ from ..errors import SpecError
 from .division import vivarium_divider
 from .document import is_edge_node
 from .ports import port_divide
-from .registry import resolve_process_class
+from .registry import default_core, resolve_process_class
 
 __all__ = ["to_vivarium", "vivarium_engine", "updater_for"]
 
 _ACCUMULATING = {"array", "float", "integer", "number"}
+#: vivarium updater for ``map[float]``-like stores (process-bigraph adds a map update key by key)
+MAP_ACCUMULATE = "greybox_accumulate_map"
+
+
+def _accumulate_map(current_value, new_value):
+    """Key-by-key ``old + delta`` of a map store; a key the store lacks starts at zero."""
+    merged = dict(current_value or {})
+    for key, delta in (new_value or {}).items():
+        merged[key] = merged.get(key, 0) + delta
+    return merged
+
+
+def _register_map_updater() -> str:
+    from vivarium.core.registry import updater_registry
+    if MAP_ACCUMULATE not in updater_registry.registry:
+        updater_registry.register(MAP_ACCUMULATE, _accumulate_map)
+    return MAP_ACCUMULATE
 
 
 def updater_for(schema) -> str:
@@ -39,6 +56,12 @@ def updater_for(schema) -> str:
     base = type_name.split("[", 1)[0].split("{", 1)[0]
     if base in _ACCUMULATING:
         return "accumulate"
+    if base == "map" and "[" in type_name:
+        # map[float] and the like: process-bigraph applies the value type's add key by key,
+        # so a process writing deltas to a map needs the same under vivarium-core
+        value_type = type_name.split("[", 1)[1].rsplit("]", 1)[0].strip()
+        if value_type.split("[", 1)[0] in _ACCUMULATING - {"array"}:
+            return _register_map_updater()
     return "set"
 
 
@@ -61,8 +84,7 @@ def to_vivarium(process_class):
         core = parameters.pop("core", None)
         time_step = parameters.pop("time_step", 1.0)
         if core is None:
-            from process_bigraph import allocate_core
-            core = allocate_core()
+            core = default_core()
         self.inner = process_class(parameters, core=core)
         base.__init__(self, {"time_step": time_step, "_original_parameters": dict(parameters)})
 

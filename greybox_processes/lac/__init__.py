@@ -1,7 +1,8 @@
 """Stochastic lac operon per cell: Yildirim-Mackey kinetics as molecule counts.
 
 Kernel (:mod:`.kernel`): ``LacKinetics.create(...)`` (``leak``: YM's mean-field leak or the
-single-molecule one; ``lacy_turnover``), ``make_lac_operon(kinetics) -> (init_fn, step_fn)``,
+single-molecule one; ``lacy_turnover``; ``counts``/``scales``: molecules per YM molecule of
+mRNA, LacZ and LacY, :mod:`.scales`), ``make_lac_operon(kinetics) -> (init_fn, step_fn)``,
 :data:`SPECIES`, :data:`REACTIONS`, ``check_errors``; its network (:mod:`.network`), random
 variates and leap (:mod:`.sampling`) and exact SSA loops (:mod:`.ssa`).
 Process (:mod:`.process`): ``LacOperon``, on the ``cells/lac`` store of a population

@@ -84,6 +84,15 @@ SBML's growth rate, so that YM's induced LacY steady state ``alpha_P M/(gamma_P 
 stable membrane protein diluted by growth is the reading of Choi et al. 2008; no measured
 in-vivo LacY half-life was found to confirm it (an assumption, stated as such).
 
+**Count scales** (``counts``, :mod:`.scales`). ``'ym'`` (default): one molecule is one YM
+molecule, ``n = c Omega``, as above. ``'single_molecule'``: mRNA, LacZ and LacY (and their
+nascent forms) each have their own molecules-per-YM-unit ``s_X`` from measured copy numbers
+(LacZ per induced cell, LacZ and LacY per transcript), ``n_X = s_X c_X Omega``; every rate
+reads ``c_X = n_X/(s_X Omega)`` and a reaction making X fires in X's units (transcription
+``x s_M``, translation ``x s_B/s_M`` or ``s_P/s_M``, import, efflux, allolactose synthesis
+and cleavage per enzyme ``/ s_P`` or ``/ s_B``), so the mean field in concentrations is
+YM's and only the noise changes. The single-molecule leak stays in transcripts per cell.
+
 **Dilution is not a reaction.** YM's ``-mu X`` terms are the dilution of concentrations by
 growth. Here counts stay as they are while another process grows the cell's volume, so
 every concentration ``n / Omega`` falls as ``V`` grows, and at division the
@@ -172,12 +181,13 @@ from ..metabolism.uptake import DEFAULT_KINETICS
 from ..rdme.model import AVOGADRO
 from .network import I1, I2, I3, REACTIONS, REPORTED_SPECIES, SPECIES, A, B, L, M, P
 from .sampling import leap
+from .scales import COUNTS, check_scales, single_molecule_scales, species_scale_vector
 from .ssa import ssa_step, ssa_while_all_slow
 
 __all__ = [
     "SPECIES", "REPORTED_SPECIES", "REACTIONS", "RATE_UNITS", "DEFAULT_K_GLUCOSE", "DEFAULT_STEP",
     "DEFAULT_LEAP_THRESHOLD", "DEFAULT_MAX_EVENTS", "LEAKS", "LACY_TURNOVERS",
-    "LEAK_BURSTS_PER_CYCLE", "LEAK_CELL_CYCLE_MIN", "DEFAULT_LEAK_RATE", "ERRORS",
+    "LEAK_BURSTS_PER_CYCLE", "LEAK_CELL_CYCLE_MIN", "DEFAULT_LEAK_RATE", "ERRORS", "COUNTS",
     "LacKinetics", "LacState", "molecules_per_mM", "check_rates", "model_induction",
     "propensities", "make_lac_operon", "advance", "check_errors", "concentrations_to_counts",
     "counts_to_concentrations",
@@ -244,25 +254,32 @@ def molecules_per_mM(volume_fL):
     return volume_fL * (AVOGADRO * 1e-18)
 
 
-def counts_to_concentrations(counts, volume_fL) -> np.ndarray:
+def counts_to_concentrations(counts, volume_fL, scales=None) -> np.ndarray:
     """lac.py's state (order ``M, B, A, L, P, I1, I2, I3``, mM) from counts in :data:`SPECIES`
     order (``[..., len(SPECIES)]``) in cells of ``volume_fL`` fL (``[...]``); host side, numpy.
 
-    The inverse of :func:`concentrations_to_counts` up to its rounding.
+    ``scales``: molecules per YM molecule of each species in :data:`SPECIES` order
+    (:meth:`LacKinetics.species_scales`; default all 1, ``counts: ym``). The inverse of
+    :func:`concentrations_to_counts` up to its rounding.
     """
     x = np.asarray(counts, dtype=np.float64)
+    if scales is not None:
+        x = x / np.asarray(scales, dtype=np.float64)
     # SPECIES (M, B, P, A, L, I1, I2, I3) -> lac.py's order (M, B, A, L, P, I1, I2, I3)
     theirs = x[..., [M, B, A, L, P, I1, I2, I3]]
     omega = molecules_per_mM(np.asarray(volume_fL, dtype=np.float64))
     return theirs / np.expand_dims(omega, -1)
 
 
-def concentrations_to_counts(concentrations_mM, volume_fL) -> np.ndarray:
+def concentrations_to_counts(concentrations_mM, volume_fL, scales=None) -> np.ndarray:
     """Nearest whole counts of lac.py's state (order ``M, B, A, L, P, I1, I2, I3``, mM) in
-    :data:`SPECIES` order, for cells of ``volume_fL`` fL (host side, numpy)."""
+    :data:`SPECIES` order, for cells of ``volume_fL`` fL (host side, numpy); ``scales`` as in
+    :func:`counts_to_concentrations`."""
     y = np.asarray(concentrations_mM, dtype=np.float64)
     # lac.py's order (M, B, A, L, P, I1, I2, I3) -> SPECIES (M, B, P, A, L, I1, I2, I3)
     ours = y[..., [0, 1, 4, 2, 3, 5, 6, 7]]
+    if scales is not None:
+        ours = ours * np.asarray(scales, dtype=np.float64)
     omega = molecules_per_mM(np.asarray(volume_fL, dtype=np.float64))
     return np.rint(np.maximum(ours, 0.0) * np.expand_dims(omega, -1))
 
@@ -317,8 +334,9 @@ class LacKinetics:
     Attributes: one scalar array per name in :data:`RATE_UNITS` (in ``lacy_turnover =
     'dilution'``, ``gamma_P`` is 0 and ``alpha_P`` the rescaled value), ``k_glucose`` (mM),
     ``leak_rate`` (transcripts/min per cell, used with ``leak = 'single_molecule'``), and the
-    static ``iptg`` (bool: the repressor fully released), ``leak`` (:data:`LEAKS`) and
-    ``lacy_turnover`` (:data:`LACY_TURNOVERS`).
+    static ``iptg`` (bool: the repressor fully released), ``leak`` (:data:`LEAKS`),
+    ``lacy_turnover`` (:data:`LACY_TURNOVERS`) and ``counts`` (:data:`COUNTS`);
+    ``scale_mrna``, ``scale_lacZ``, ``scale_lacY``: molecules per YM molecule (:mod:`.scales`).
     """
 
     gamma_M: jax.Array
@@ -346,24 +364,34 @@ class LacKinetics:
     n: jax.Array
     k_glucose: jax.Array
     leak_rate: jax.Array
+    scale_mrna: jax.Array
+    scale_lacZ: jax.Array
+    scale_lacY: jax.Array
     iptg: bool = False
     leak: str = "ym"
     lacy_turnover: str = "ym"
+    counts: str = "ym"
 
     @classmethod
     def create(cls, rates: Mapping[str, float] | None = None, *,
                k_glucose: float = DEFAULT_K_GLUCOSE, iptg: bool = False, leak: str = "ym",
                leak_rate: float = DEFAULT_LEAK_RATE, lacy_turnover: str = "ym",
+               counts: str = "ym", scales: Mapping[str, float] | None = None,
                dtype=None) -> "LacKinetics":
         """From the vendored SBML (lac.py), with ``rates`` overriding some values (checked).
 
         ``leak`` and ``lacy_turnover``: see the module docstring (``'ym'``: the model as
         published). ``leak_rate``: transcripts/min per cell of the repressed operator in the
-        ``single_molecule`` leak. ``dtype``: float64 (default when x64 is on) or float32.
+        ``single_molecule`` leak. ``counts``: the molecules per YM molecule of mRNA, LacZ and
+        LacY (:mod:`.scales`: ``'ym'`` all 1, ``'single_molecule'`` from measured copy
+        numbers); ``scales`` (``{mrna, lacZ, lacY}: number``) overrides some of them.
+        ``dtype``: float64 (default when x64 is on) or float32.
         """
         values = check_rates(rates)
         _choice("leak", leak, LEAKS)
         _choice("lacy_turnover", lacy_turnover, LACY_TURNOVERS)
+        _choice("counts", counts, COUNTS)
+        explicit = check_scales(scales)
         if not (math.isfinite(k_glucose) and k_glucose > 0):
             raise ValueError(f"k_glucose (K_m of glucose uptake, mM) must be > 0, got "
                              f"{k_glucose!r}; the default is {DEFAULT_K_GLUCOSE} mM")
@@ -377,11 +405,23 @@ class LacKinetics:
             mu_ym = LacParameters.from_sbml().mu
             values["alpha_P"] *= mu_ym / (values["gamma_P"] + mu_ym)
             values["gamma_P"] = 0.0
+        species_scales = {"mrna": 1.0, "lacZ": 1.0, "lacY": 1.0}
+        if counts == "single_molecule":
+            species_scales = single_molecule_scales(values)
+        species_scales.update(explicit)
         dtype = jnp.zeros(()).dtype if dtype is None else jnp.dtype(dtype)
         arrays = {name: jnp.asarray(value, dtype) for name, value in values.items()}
         return cls(**arrays, k_glucose=jnp.asarray(k_glucose, dtype),
-                   leak_rate=jnp.asarray(leak_rate, dtype), iptg=bool(iptg), leak=leak,
-                   lacy_turnover=lacy_turnover)
+                   leak_rate=jnp.asarray(leak_rate, dtype),
+                   scale_mrna=jnp.asarray(species_scales["mrna"], dtype),
+                   scale_lacZ=jnp.asarray(species_scales["lacZ"], dtype),
+                   scale_lacY=jnp.asarray(species_scales["lacY"], dtype),
+                   iptg=bool(iptg), leak=leak, lacy_turnover=lacy_turnover, counts=counts)
+
+    def species_scales(self) -> np.ndarray:
+        """Molecules per YM molecule of every species, in :data:`SPECIES` order (host)."""
+        return np.array(species_scale_vector(float(self.scale_mrna), float(self.scale_lacZ),
+                                             float(self.scale_lacY)), dtype=np.float64)
 
     @property
     def dtype(self):
@@ -389,7 +429,7 @@ class LacKinetics:
         return self.gamma_M.dtype
 
 
-register_pytree(LacKinetics, static=("iptg", "leak", "lacy_turnover"))
+register_pytree(LacKinetics, static=("iptg", "leak", "lacy_turnover", "counts"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -451,15 +491,20 @@ def _transcription(kin: LacKinetics, induction, omega):
         repressed = 1.0 / kin.K
         released = jnp.where(kin.K > 1.0, (induction - repressed)
                              / jnp.where(kin.K > 1.0, 1.0 - repressed, 1.0), induction)
+        # the leak is in transcripts (real molecules); YM's transcription in mRNA units
         return (jnp.broadcast_to(kin.leak_rate, omega.shape),
-                kin.alpha_M * jnp.clip(released, 0.0, 1.0) * omega)
-    return kin.gamma_0 * omega, kin.alpha_M * induction * omega
+                kin.alpha_M * jnp.clip(released, 0.0, 1.0) * omega * kin.scale_mrna)
+    return (kin.gamma_0 * omega * kin.scale_mrna,
+            kin.alpha_M * induction * omega * kin.scale_mrna)
 
 
 def _rates(kin: LacKinetics, x, omega, binding, uptake, induction):
     """:func:`propensities` with YM's allolactose binding per cell precomputed."""
     m, b, p, a, lac = x[:, M], x[:, B], x[:, P], x[:, A], x[:, L]
-    c_a, c_l = a / omega, lac / omega
+    c_a, c_l = a / omega, lac / omega      # small molecules: counted literally (scale 1)
+    # per-species scales (.scales): a rate read from X uses c_X = n_X/(s_X Omega), and a
+    # reaction making X fires in X's units, so the mean field in concentrations stays YM's
+    b_units, p_units = b / kin.scale_lacZ, p / kin.scale_lacY      # LacZ, LacY in YM molecules
     if induction is None:
         induction = _induction(kin, c_a, binding)
     basal, regulated = _transcription(kin, induction, omega)
@@ -468,17 +513,17 @@ def _rates(kin: LacKinetics, x, omega, binding, uptake, induction):
         regulated,
         x[:, I1] / kin.tau_M,
         kin.gamma_M * m,
-        kin.alpha_B * m,
+        kin.alpha_B * (kin.scale_lacZ / kin.scale_mrna) * m,
         x[:, I2] / kin.tau_B,
         kin.gamma_B * b,
-        kin.alpha_P * m,
+        kin.alpha_P * (kin.scale_lacY / kin.scale_mrna) * m,
         x[:, I3] / (kin.tau_B + kin.tau_P),
         kin.gamma_P * p,
-        kin.alpha_L * p * uptake,
-        kin.beta_L1 * p * c_l / (kin.K_L1 + c_l),
-        kin.alpha_A * b * c_l / (kin.K_L + c_l),
+        kin.alpha_L * p_units * uptake,
+        kin.beta_L1 * p_units * c_l / (kin.K_L1 + c_l),
+        kin.alpha_A * b_units * c_l / (kin.K_L + c_l),
         kin.gamma_L * lac,
-        kin.beta_A * b * c_a / (kin.K_A + c_a),
+        kin.beta_A * b_units * c_a / (kin.K_A + c_a),
         kin.gamma_A * a,
     ]
     return jnp.stack(columns, axis=1)

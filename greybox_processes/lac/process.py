@@ -93,6 +93,14 @@ removes LacY decay (counts fall by division only) and rescales its synthesis so 
 induced LacY at YM's growth rate (0.0226/min) is unchanged; ``ym`` (default) keeps
 ``gamma_P`` = 0.65/min. Neither adds a per-cell state, so division is unchanged.
 
+Count scales (``counts`` config, :mod:`.scales`). ``ym`` (default): a count is a YM molecule
+(``n = c N_A V``). ``single_molecule``: mRNA, LacZ and LacY each have their own molecules per
+YM molecule, set from measured copy numbers (beta-galactosidase per induced cell, Fox et al.
+1967; LacZ per transcript 7.8, Cai et al. 2006; ~4 proteins per transcript, Yu et al. 2006):
+~0.10 mRNA, ~20 LacZ and ~0.51 LacY (with ``lacy_turnover: dilution``) per YM molecule. The
+mean field in concentrations is YM's; only the noise changes. ``scales: {mrna: ..., lacZ:
+..., lacY: ...}`` sets some of them by hand. Counts still divide binomially.
+
 Cost follows the live cells, not the capacity: each update gathers the live slots
 (``alive > 0.5``) into a batch padded with dead rows to the next power of two (at least
 :data:`MIN_BATCH`, at most ``capacity``; :func:`batch_size`), so the kernel compiles once
@@ -167,6 +175,10 @@ class LacOperon(GreyboxProcess):
         "leak_rate": {"_type": "float", "_default": DEFAULT_LEAK_RATE},
         # LacY removal: 'ym' (decay gamma_P) or 'dilution' (none; diluted by division)
         "lacy_turnover": {"_type": "string", "_default": "ym"},
+        # molecules per YM molecule of mRNA, LacZ, LacY: 'ym' (all 1) or 'single_molecule'
+        # (from measured copy numbers, lac/scales.py); `scales` overrides some of them
+        "counts": {"_type": "string", "_default": "ym"},
+        "scales": {"_type": "map[float]", "_default": {}},
         "method": {"_type": "string", "_default": "hybrid"},
         # split step (minutes) and the expected events per step above which a reaction is leaped
         "step": {"_type": "float", "_default": DEFAULT_STEP},
@@ -217,7 +229,8 @@ class LacOperon(GreyboxProcess):
             self.kinetics = LacKinetics.create(
                 rates_in_kernel_units(cfg["rates"]), k_glucose=cfg["k_glucose"], iptg=cfg["iptg"],
                 leak=cfg["leak"], leak_rate=cfg["leak_rate"],
-                lacy_turnover=cfg["lacy_turnover"], dtype=jnp.float64 if self._x64 else jnp.float32)
+                lacy_turnover=cfg["lacy_turnover"], counts=cfg["counts"],
+                scales=dict(cfg["scales"]), dtype=jnp.float64 if self._x64 else jnp.float32)
             self._init_fn, self._step_fn = make_lac_operon(
                 self.kinetics, step=cfg["step"], leap_threshold=threshold,
                 max_events=cfg["max_events"])

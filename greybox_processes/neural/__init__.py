@@ -5,6 +5,8 @@ Public API
 * :class:`NeuralLatentController` - the Transformer latent state that writes regulation.
 * :class:`RegulatedDynamicFBA` - DynamicFBA whose lac transcription is read from a store.
 * :class:`DataOnlyCell` - the data-only (black-box) baseline.
+* :class:`ExpressionDataOnly` - the black box's transcriptome, learned from PRECISE's
+  nutrient samples (:func:`train_expression`, ``greybox train-black-box-expression``).
 * :class:`PopulationController`, :class:`PopulationDataOnly` - the same networks acting on
   every cell of a population (the E. coli cells of ``composites/ecoli_*.yaml``).
 * builders :func:`glass_box_cell`, :func:`grey_box_cell`, :func:`mechanistic_only_cell`,
@@ -15,6 +17,8 @@ from .composites import (black_box_cell, cell, glass_box_cell, grey_box_cell,
                          mechanistic_only_cell)
 from .conservation import element_totals, mass_drift
 from .controller import NeuralLatentController
+from .expression_blackbox import ExpressionDataOnly
+from .expression_data import train_expression
 from .population_blackbox import PopulationDataOnly
 from .population_controller import PopulationController
 from .regulated import RegulatedDynamicFBA
@@ -30,12 +34,12 @@ def train(*args, **kwargs):
 def register(core):
     """Register the grey-box processes on a core (discovery does this when installed)."""
     for cls in (NeuralLatentController, RegulatedDynamicFBA, DataOnlyCell, PopulationController,
-                PopulationDataOnly):
+                PopulationDataOnly, ExpressionDataOnly):
         core.register_link(cls.__name__, cls)
     return core
 
 
 __all__ = ["NeuralLatentController", "RegulatedDynamicFBA", "DataOnlyCell", "PopulationController",
-           "PopulationDataOnly", "glass_box_cell",
+           "PopulationDataOnly", "ExpressionDataOnly", "train_expression", "glass_box_cell",
            "grey_box_cell", "mechanistic_only_cell", "black_box_cell", "cell", "mass_drift",
            "element_totals", "train", "register"]

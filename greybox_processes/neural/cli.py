@@ -1,6 +1,7 @@
-"""``greybox train-grey-box``: fit the grey-box controller and the black box (typer command).
+"""``greybox train-grey-box`` and ``greybox train-black-box-expression`` (typer commands).
 
-Mount it on the main app with ``app.command("train-grey-box")(train_command)``.
+Mount them on the main app with ``app.command("train-grey-box")(train_command)`` and
+``app.command("train-black-box-expression")(train_expression_command)``.
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Optional
 
 import typer
 
-__all__ = ["train_command"]
+__all__ = ["train_command", "train_expression_command"]
 
 
 def train_command(
@@ -33,3 +34,26 @@ def train_command(
         typer.echo(f"black box: {report.blackbox}")
     for f in report.files:
         typer.echo(f"wrote {f}")
+
+
+def train_expression_command(
+    out: Optional[Path] = typer.Option(None, help="weights file (default: the package's "
+                                       "neural/weights/black_box_expression.npz, which "
+                                       "composites/ecoli_black_box.yaml loads)"),
+    shared: Optional[Path] = typer.Option(None, help="the project's shared folder holding "
+                                          "refdata/transcriptome (PRECISE); default ../shared"),
+    components: int = typer.Option(10, help="PCA components of the training transcriptomes"),
+    alpha: float = typer.Option(1.0, help="ridge penalty on the standardised inputs"),
+):
+    """Train the black box's data-only transcriptome on PRECISE's nutrient samples."""
+    from .expression_data import train_expression
+
+    report = train_expression(out, shared, components=components, alpha=alpha)
+    cv = report["cv_leave_one_condition_out"]
+    typer.echo(f"trained on {len(report['training_samples'])} nutrient samples "
+               f"({len(report['training_conditions'])} conditions; {report['wall_s']:.1f} s)")
+    typer.echo(f"held out (leave one condition out): RMSE {cv['rmse_model']:.3f} log2(TPM+1) vs "
+               f"{cv['rmse_mean']:.3f} for the training mean; better on {cv['beats_mean']} of "
+               f"{cv['n_conditions']} conditions")
+    typer.echo(f"no response learned to {report['constant_in_training']} (constant in training)")
+    typer.echo(f"wrote {report['file']}")

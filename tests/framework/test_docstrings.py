@@ -33,9 +33,7 @@ from greybox_processes.framework.ports import port_units
 from greybox_processes.wcm_hard import TierStep
 
 #: Modules other work in progress is rewriting; their docstrings are checked once it lands.
-IN_PROGRESS = ("greybox_processes.grn.ecoli_expression", "greybox_processes.grn.transcriptome_process",
-               "greybox_processes.ecoli.stress", "greybox_processes.wcm_hard.tiers.t4_",
-               "greybox_processes.metabolism.tfa")
+IN_PROGRESS: tuple[str, ...] = ()
 
 #: Units that are words rather than pint units: a 0/1 flag, a slot index, the arbitrary units
 #: of a learned latent state, the model units of a non-dimensional model (the class docstring

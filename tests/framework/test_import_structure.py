@@ -30,11 +30,12 @@ ALLOWED_IN_FUNCTIONS = {
         "greybox_processes.composites", "greybox_processes.framework.base",
         "greybox_processes.framework.run", "greybox_processes.framework.spec",
         "greybox_processes.framework.wiring", "greybox_processes.plotting",
-        "greybox_processes.ecoli.plot"},
+        "greybox_processes.ecoli.plot", "greybox_processes.framework.registry"},
     # the four E. coli cells import the torch networks' shapes: loaded on first use
     "greybox_processes.ecoli": {"greybox_processes.ecoli.cells"},
     "greybox_processes.neural.cli": {
-        "greybox_processes.neural.networks", "greybox_processes.neural.train"},
+        "greybox_processes.neural.networks", "greybox_processes.neural.train",
+        "greybox_processes.neural.expression_data"},
     "greybox_processes.wcm_hard.cli": {
         "greybox_processes.errors", "greybox_processes.framework.run",
         "greybox_processes.wcm_hard.certify", "greybox_processes.wcm_hard.report"},
@@ -79,7 +80,11 @@ ALLOWED_IN_FUNCTIONS = {
         "greybox_processes.wcm_hard.tiers.base"},
     "greybox_processes.wcm_hard.tiers.t2_essentiality": {
         "greybox_processes.metabolism.scoring", "greybox_processes.metabolism.screen",
-        "greybox_processes.wcm_hard.refdata"},
+        "greybox_processes.wcm_hard.refdata",
+        # the grey box's learned correction (torch controller, sklearn model, feature cache)
+        "greybox_processes.neural.controller", "greybox_processes.neural.population_controller",
+        "greybox_processes.metabolism.essentiality_features",
+        "greybox_processes.neural.essentiality_model"},
     "greybox_processes.wcm_hard.tiers.t3_diauxie": {
         "greybox_processes.metabolism.lag",
         "greybox_processes.wcm_hard.refdata"},

@@ -13,6 +13,11 @@ It reads PRECISE's full compendium (``precise_sample_table.csv``, ``precise_log_
 from the project's shared folder (not shipped with the package); :func:`find_precise` looks
 in the given folder, then ``../shared`` and the folder beside the repository.
 CLI: ``python benchmarks/tier4_growth_law_baseline.py``.
+
+The other reference points of the tier's report are the sibling E. coli cells
+(:func:`sibling_boxes`: ``ecoli_glass_box.yaml``, ``ecoli_grey_box.yaml`` and
+``ecoli_black_box.yaml`` next to the certified spec), run by the tier with the same stresses;
+:func:`comparison_notes` writes the table of everyone's cosines.
 """
 from __future__ import annotations
 
@@ -23,7 +28,8 @@ import pandas as pd
 
 from .. import refdata
 
-__all__ = ["cosine_similarity", "growth_slopes", "find_precise", "growth_law_cosines"]
+__all__ = ["cosine_similarity", "growth_slopes", "find_precise", "growth_law_cosines",
+           "BOXES", "sibling_boxes", "comparison_notes"]
 
 def cosine_similarity(predicted, observed) -> float:
     """Cosine of the angle between two ``(n_genes,)`` log fold-change vectors."""
@@ -35,7 +41,6 @@ def cosine_similarity(predicted, observed) -> float:
     if norm == 0:
         raise ValueError("a zero log fold-change vector has no direction; cosine undefined")
     return float(p @ o / norm)
-
 
 
 _FILES = ("precise_sample_table.csv", "precise_log_tpm.csv.gz")
@@ -103,3 +108,52 @@ def growth_law_cosines(shared=None) -> dict:
             entry["cosine"] = cosine_similarity(slopes[genes] * (mu_s - mu_c), obs)
         out["stresses"][stress] = entry
     return out
+
+
+#: the E. coli cells the tier compares, ``{label: spec file name}`` (WCM-Hard's three boxes)
+BOXES = {"black box": "ecoli_black_box.yaml", "glass box": "ecoli_glass_box.yaml",
+         "grey box": "ecoli_grey_box.yaml"}
+
+
+def sibling_boxes(spec) -> dict:
+    """``{label: spec path or None}`` of :data:`BOXES` next to ``spec`` (a YAML path): the
+    certified spec itself is listed under its own label too; None where the file is missing
+    (and for every box when ``spec`` is not a file, e.g. a document dict)."""
+    if not isinstance(spec, (str, Path)) or not Path(spec).is_file():
+        return {label: None for label in BOXES}
+    folder = Path(spec).resolve().parent
+    return {label: (str(folder / name) if (folder / name).is_file() else None)
+            for label, name in BOXES.items()}
+
+
+def _fmt(value) -> str:
+    return "n/a" if value is None else f"{value:+.3f}"
+
+
+def comparison_notes(stresses, constant: dict, growth_law: dict, boxes: dict) -> list[str]:
+    """One line per reference point and box: its cosine per stress in ``stresses``.
+
+    ``constant``: ``{stress: cosine}``; ``growth_law``: :func:`growth_law_cosines`'s result;
+    ``boxes``: ``{label: {'cosine': {stress: c}, 'no_change': [stress]}`` or
+    ``{'not_applicable': why}}`` (``no_change``: stresses it predicts no change for).
+    """
+    def row(label, values):
+        return f"{label}: " + ", ".join(f"{s} {_fmt(values.get(s))}" for s in stresses)
+
+    lines = [row("constant predictor", constant)]
+    if growth_law.get("available"):
+        law = {s: (e["cosine"] if e["cosine"] is not None else e["cos_slopes"])
+               for s, e in growth_law["stresses"].items()}
+        lines.append(row("growth-law reference (cos of the slopes where PRECISE has no growth "
+                         "rate)", law))
+    else:
+        lines.append(f"growth-law reference: not available ({growth_law.get('why')})")
+    for label, entry in boxes.items():
+        if "not_applicable" in entry:
+            lines.append(f"{label}: not applicable ({entry['not_applicable']})")
+        else:
+            flat = set(entry.get("no_change", ()))
+            lines.append(f"{label}: " + ", ".join(
+                f"{s} {'no change predicted' if s in flat else _fmt(entry['cosine'].get(s))}"
+                for s in stresses))
+    return lines
