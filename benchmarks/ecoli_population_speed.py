@@ -1,7 +1,8 @@
 """Speed of the grey-box E. coli population through the diauxic shift: throughput, per-process cost.
 
 Runs :func:`greybox_processes.ecoli.cells.ecoli_grey_box` (iJO1366, ``method: etfl`` by default:
-PopulationMetabolism, LacOperon, PopulationController, CellCycle, Division) at a few population
+PopulationMetabolism, LacOperon, PopulationController, CellCycle, Division, RegulatorActivity and
+EcoliTranscriptome: the stress response and the 3923-gene expression) at a few population
 sizes, each in a fresh Python process (so its peak memory and its one-off start-up are its own),
 and prints a Markdown table per size:
 
@@ -49,23 +50,26 @@ from collections import defaultdict
 DEFAULT_SIZES = ["100:120:500:0.015", "1000:30:2000:0.09", "10000:10:16000:0.3"]
 #: issue 16: 1000 cells x 9 h (540 one-minute steps) in at most 5 minutes of wall time
 TARGET_CELLS, TARGET_MINUTES, TARGET_WALL_S = 1000, 540.0, 300.0
-PROCESSES = ("metabolism", "lac", "controller", "cycle", "division")
+PROCESSES = ("metabolism", "lac", "controller", "cycle", "division", "stress", "transcriptome")
 GLUCOSE_GONE = 0.01  # fraction of the initial glucose below which a step is "lactose phase"
 
 
 def _timed_classes():
-    """{node name: process class} of the grey box's five processes."""
+    """{node name: process class} of the grey box's seven processes."""
     from greybox_processes.cellcycle.process import CellCycle
+    from greybox_processes.ecoli.stress import RegulatorActivity
     from greybox_processes.framework.population import Division
+    from greybox_processes.grn.transcriptome_process import EcoliTranscriptome
     from greybox_processes.lac.process import LacOperon
     from greybox_processes.metabolism.population_process import PopulationMetabolism
     from greybox_processes.neural.population_controller import PopulationController
     return {"metabolism": PopulationMetabolism, "lac": LacOperon,
-            "controller": PopulationController, "cycle": CellCycle, "division": Division}
+            "controller": PopulationController, "cycle": CellCycle, "division": Division,
+            "stress": RegulatorActivity, "transcriptome": EcoliTranscriptome}
 
 
 def _wrap_updates(calls):
-    """Time every ``update`` of the five classes into ``calls[name]`` as (start, seconds)."""
+    """Time every ``update`` of the seven classes into ``calls[name]`` as (start, seconds)."""
     for name, cls in _timed_classes().items():
         original = cls.update
 
@@ -192,6 +196,13 @@ def report(results: list[dict]) -> None:
                   f"{before['per_step_s']['metabolism']:.3f} s ({before['fba']}) -> "
                   f"{after['per_step_s']['metabolism']:.3f} s (this tree), {ratio:.1f}x faster")
     results = [r for r in results if r.get("fba", "this tree") == "this tree"]
+    print()
+    for r in results:  # issue 17: the 3923-gene expression must not dominate the step
+        whole = r["steady_wall_s"] / (r["steps"] - 1)
+        print(f"expression (stress + transcriptome), {r['mean_cells']:.0f} mean cells: "
+              f"{r['per_step_s']['stress'] + r['per_step_s']['transcriptome']:.4f} s of a "
+              f"{whole:.3f} s step = "
+              f"{(r['per_step_s']['stress'] + r['per_step_s']['transcriptome']) / whole:.1%}")
     print()
     for small, large in zip(results, results[1:]):
         cost = [r["steady_wall_s"] / r["steady_cell_h"] for r in (small, large)]

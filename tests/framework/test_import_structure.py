@@ -90,7 +90,7 @@ ALLOWED_IN_FUNCTIONS = {
         "greybox_processes.wcm_hard.refdata"},
     "greybox_processes.wcm_hard.tiers.t4_stress": {"greybox_processes.wcm_hard.refdata"},
     "greybox_processes.wcm_hard.tiers.t5_synergy": {
-        "greybox_processes.metabolism.drugs", "greybox_processes.wcm_hard.refdata"},
+        "greybox_processes.neural.synergy_model", "greybox_processes.wcm_hard.refdata"},
     "greybox_processes.wcm_hard.tiers.dephasing_scores": {"greybox_processes.wcm_hard.refdata"},
     "greybox_processes.wcm_hard.tiers.t7_ablation": {
         "greybox_processes.wcm_hard.tiers.t1_conservation",

@@ -21,35 +21,37 @@ count as misclassified (listed). Since the mechanism knows a drug only by its ta
 response depends on the target pair alone: ~10 target pairs, ~1000 LPs, run in-process (no
 Dask: 20 s on iJO1366); the evidence gives the ceiling any target-level mechanism can reach
 on these pairs (each target pair's majority class). Nothing is fitted: no parameter exists
-to tune.
+to tune. (The drugs' targets and the class rules live in
+:mod:`greybox_processes.metabolism.drug_features`, shared with the learned model; re-exported.)
+
+Grey box (a composite with a neural controller node, e.g. ``ecoli_grey_box.yaml``,
+:func:`~.t2_essentiality.is_grey_box`): the score is the held-out accuracy of the grey box's
+learned interactions (:mod:`greybox_processes.neural.synergy_model`: a model over the same
+cell's label-free responses to each drug, trained on the 105 INDIGO training pairs, nested
+CV over stratified folds of pairs, ``learned_seeds`` seeds, ``learned_folds`` outer folds) on
+the pairs on distinct processes, pooled per seed and averaged; its evidence says
+``held-out (nested CV ...)`` and keeps the glass box's label-free figures (``glass_box``) and
+the training folds' majority class beside it. Other composites keep the glass box's score.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from ...metabolism.drug_features import (DRUG_TARGETS, INDIGO_BAND, MECHANISTIC,
+                                         classification_accuracy, classify_index,
+                                         classify_indigo, distinct_target_pairs,
+                                         pair_key)
+from ...metabolism.drugs import DrugCell, pair_isobole
 from .base import (FAIL, PASS, TierStep, initial_cell_lac, is_population_metabolism,
                    metabolism_instance, metabolism_node)
+from .t2_essentiality import is_grey_box
 
 __all__ = ["hill", "hill_inverse", "loewe_index", "classify_index", "classify_indigo",
            "target_level_ceiling",
            "classification_accuracy", "DRUG_TARGETS", "distinct_target_pairs", "SynergyTier",
-           "THRESHOLD", "INDIGO_BAND"]
+           "THRESHOLD", "INDIGO_BAND", "MECHANISTIC", "learned_accuracy"]
 
 THRESHOLD = 0.95
-#: INDIGO scores within +/- this are additive (refdata README: the usual band)
-INDIGO_BAND = 0.1
-
-#: primary cellular process each INDIGO drug acts on (mechanism of action, textbook pharmacology)
-DRUG_TARGETS = {
-    "AMK": "ribosome", "GEN": "ribosome", "TOB": "ribosome", "SPE": "ribosome",
-    "CHL": "ribosome", "CLA": "ribosome", "ERY": "ribosome", "TET": "ribosome",
-    "FUS": "ribosome",  # elongation factor G
-    "CEF": "cell wall", "OXA": "cell wall", "VAN": "cell wall",
-    "CIP": "DNA gyrase", "LEV": "DNA gyrase", "NAL": "DNA gyrase",
-    "RIF": "RNA polymerase", "TMP": "folate",
-    "NIT": "multiple (nitroreductase products)", "H22": "oxidative damage (H2O2)",
-}
-MECHANISTIC = ("ribosome", "cell wall", "DNA gyrase", "RNA polymerase", "folate")
 
 
 def hill(dose, ec50: float, n: float = 1.0):
@@ -73,41 +75,30 @@ def loewe_index(a, b, effect, ec50_a: float, ec50_b: float, n_a: float = 1.0,
             + np.asarray(b, dtype=float) / hill_inverse(effect, ec50_b, n_b))
 
 
-def classify_index(index, band: float = 0.1):
-    """``'synergy'`` (< 1 - band), ``'antagonism'`` (> 1 + band) or ``'additive'``."""
-    index = np.asarray(index, dtype=float)
-    return np.where(index < 1 - band, "synergy", np.where(index > 1 + band, "antagonism",
-                                                          "additive"))
-
-
-def classify_indigo(score, band: float = INDIGO_BAND):
-    """INDIGO scores: < -band synergy, > band antagonism, else additive."""
-    score = np.asarray(score, dtype=float)
-    return np.where(score < -band, "synergy", np.where(score > band, "antagonism", "additive"))
-
-
-def classification_accuracy(predicted, observed) -> float:
-    """Share of pairs whose predicted class equals the observed class."""
-    predicted, observed = np.asarray(predicted), np.asarray(observed)
-    if predicted.shape != observed.shape or predicted.size == 0:
-        raise ValueError("predicted and observed classes must be equal, non-empty arrays")
-    return float(np.mean(predicted == observed))
-
-
-def distinct_target_pairs(pairs):
-    """Rows of the INDIGO table whose two drugs act on distinct mechanistic processes."""
-    t1 = pairs["Drug_1"].map(DRUG_TARGETS)
-    t2 = pairs["Drug_2"].map(DRUG_TARGETS)
-    keep = t1.isin(MECHANISTIC) & t2.isin(MECHANISTIC) & (t1 != t2)
-    return pairs[keep].assign(target_1=t1[keep], target_2=t2[keep])
-
-
 def target_level_ceiling(pairs, observed) -> float:
     """Best accuracy of any classifier that sees only the two targets of a pair."""
     frame = pairs.assign(observed=observed, key=[tuple(sorted(k)) for k in
                                                  zip(pairs["target_1"], pairs["target_2"])])
     best = frame.groupby("key")["observed"].agg(lambda c: c.value_counts().iloc[0]).sum()
     return float(best / len(frame))
+
+
+def learned_accuracy(cell, glass: dict, *, seeds=(0, 1, 2, 3, 4), folds: int = 5) -> dict:
+    """Held-out accuracy of the grey box's learned interactions over all INDIGO training pairs
+    (nested CV over stratified folds of pairs, :func:`~greybox_processes.neural.synergy_model.
+    nested_cv`). ``cell``: the :class:`DrugCell` whose responses are the features; ``glass``:
+    the glass box's class per :func:`pair_key` (pairs it does not score count as wrong)."""
+    from .. import refdata
+    from ...neural.synergy_model import cached_pair_features, nested_cv, training_table
+
+    features, source = cached_pair_features(cell)
+    x, scores = training_table(refdata.drug_pairs(), features)
+    result = nested_cv(x, scores, [glass.get(k, "not simulated") for k in x.index],
+                       split="pairs", folds=folds, seeds=seeds)
+    summary = result.summary()
+    summary["features"] = source
+    summary["models_chosen_per_fold"] = [f"{kind} {param}" for kind, param in result.chosen]
+    return summary
 
 
 class SynergyTier(TierStep):
@@ -119,10 +110,11 @@ class SynergyTier(TierStep):
                  "(synergy/additive/antagonism) as measured")
     config_schema = {**TierStep.config_schema,
                      "model": {"_type": "string", "_default": ""},
-                     "band": {"_type": "float", "_default": 0.1}}
+                     "band": {"_type": "float", "_default": 0.1},
+                     "learned_seeds": {"_type": "integer", "_default": 5},
+                     "learned_folds": {"_type": "integer", "_default": 5}}
 
     def _evaluate(self, client):
-        from ...metabolism.drugs import DrugCell, pair_isobole
         from .. import refdata
 
         pairs = distinct_target_pairs(refdata.drug_pairs()).reset_index(drop=True)
@@ -182,6 +174,20 @@ class SynergyTier(TierStep):
         if unsimulated:
             notes.append(f"{unsimulated} of {len(pairs)} pairs act on a target the model lacks; "
                          "they count as misclassified")
+        if is_grey_box(spec):
+            glass = dict(zip((pair_key(a, b) for a, b in zip(pairs["Drug_1"], pairs["Drug_2"])),
+                             predicted))
+            seeds = 1 if self.config["quick"] else self.config["learned_seeds"]
+            learned = learned_accuracy(cell, glass, seeds=range(seeds),
+                                       folds=self.config["learned_folds"])
+            evidence = {"grey_box": learned, "glass_box": evidence,
+                        "figure": learned["figure"]}
+            score = learned["distinct"]["learned"]["mean"]
+            notes.append(f"grey box: the learned interactions' accuracy is {learned['figure']}, "
+                         f"on the {learned['distinct_pairs']} pairs on distinct processes; the "
+                         "glass box's label-free accuracy on the same pairs is "
+                         f"{learned['distinct']['glass_box']:.3f}, the training folds' "
+                         f"majority class {learned['distinct']['majority']['mean']:.3f}")
         return self.make(PASS if score >= THRESHOLD else FAIL, score, evidence=evidence,
                          notes=notes, figures=self._plot(pairs, observed, indices))
 
