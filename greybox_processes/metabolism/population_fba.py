@@ -297,11 +297,21 @@ def _solve_along(lp: _LexicographicLP, rows: np.ndarray, vary: int | None, tol: 
         for end in (i, j):
             if points.get(end) is None:
                 points[end] = lp.solve(rows[end], vary)
-                if points[end] is None:  # cannot happen above the feasibility boundary
-                    raise InfeasibleError(f"population FBA ({lp.model.id}): LP infeasible at "
-                                          f"a larger uptake bound than a feasible one; the "
-                                          "solver is inconsistent", status="infeasible")
-                results[end] = (points[end].values, points[end].fluxes)
+                if points[end] is not None:
+                    results[end] = (points[end].values, points[end].fluxes)
+        if points[i] is None or points[j] is None:
+            # In exact arithmetic feasibility is monotone in the bound, so this cannot happen
+            # above the boundary; near it (a barely feasible LP, e.g. maintenance met with
+            # nothing to spare) the solver's tolerance can flip a row. Interpolation would then
+            # be unfounded: solve every row of the interval as its own cell would.
+            logger.warning("population FBA (%s): an LP infeasible at a larger uptake bound than "
+                           "a feasible one (bounds %.6g..%.6g, near the feasibility boundary); "
+                           "solving its %d rows one by one", lp.model.id, xs[i], xs[j], j - i + 1)
+            for m in range(i, j + 1):
+                point = points[m] if m in points else lp.solve(rows[m], vary)
+                points[m] = point
+                results[m] = None if point is None else (point.values, point.fluxes)
+            continue
         if j - i <= 1:
             continue
         left, right = points[i], points[j]

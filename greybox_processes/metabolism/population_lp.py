@@ -17,6 +17,7 @@ Units: uptake bounds and fluxes in mmol/gDW/h; growth in 1/h.
 """
 from __future__ import annotations
 
+import logging
 import math
 import weakref
 from dataclasses import dataclass
@@ -28,9 +29,19 @@ from cobra.util.solver import linear_reaction_coefficients
 from .errors import InfeasibleError
 from .models import biomass_reaction
 
+logger = logging.getLogger(__name__)
+
 #: An earlier stage's optimum is held to within this relative amount in the later stages
 #: (exact equality can make the next LP numerically infeasible; dfba.py holds growth so too).
 _HOLD_RELATIVE = 1e-9
+#: ... and if that still makes a later stage infeasible, the stage is retried with the holds
+#: loosened step by step to these (relative), with a warning. Seen on iJO1366 near starvation:
+#: warm-started GLPK reported a growth optimum 4.5e-5 above what the same LP attains from
+#: scratch (within its feasibility tolerance), so no later stage could hold it. The earlier
+#: stages' values are then reported at their loosened holds: the later stages (least uptake)
+#: sit on those holds, so the point's growth is the growth its fluxes pay for
+#: (PopulationMetabolism checks that balance).
+_HOLD_RETRIES = (1e-6, 1e-5, 1e-4, 1e-3)
 #: the optlang interface whose GLPK problem :class:`_GlpkStages` copies (not glpk_exact)
 _GLPK_INTERFACE = "optlang.glpk_interface"
 _HAS_LOWER = (glpk.GLP_LO, glpk.GLP_DB, glpk.GLP_FX)
@@ -380,6 +391,23 @@ class _LexicographicLP:
     def close(self):
         self.stages.close()
 
+    def _retry_looser(self, stage, optima):
+        """``(status, values)`` of ``stage`` with the earlier ``optima`` held ever looser
+        (:data:`_HOLD_RETRIES`); ``values`` reports those stages at the holds that worked."""
+        status, value, held = "infeasible", math.nan, optima
+        for slack in _HOLD_RETRIES:
+            held = optima - slack * (1.0 + np.abs(optima))
+            # `optimize` holds each stage at _held(value): undo that so the hold is `held`
+            status, value = self.stages.optimize(
+                stage, held + _HOLD_RELATIVE * (1.0 + np.abs(held)))
+            self.lp_count += 1
+            if status != "infeasible":
+                break
+        logger.warning("population FBA (%s): stage %d infeasible with the earlier optima "
+                       "held to %g; held to %g instead (%s)", self.model.id, stage,
+                       _HOLD_RELATIVE, slack, status)
+        return status, np.append(held, value)
+
     def solve(self, row, vary=None) -> _Point | None:
         """The optimum at bound row ``row`` (None: infeasible); duals of column ``vary``."""
         n_stages, stages = self.n_stages, self.stages
@@ -391,6 +419,8 @@ class _LexicographicLP:
         for stage in range(n_stages):
             status, values[stage] = stages.optimize(stage, values[:stage])
             self.lp_count += 1
+            if status == "infeasible" and stage > 0:
+                status, values[:stage + 1] = self._retry_looser(stage, values[:stage])
             if status != "optimal":
                 if stage == 0 and status == "infeasible":
                     return None
