@@ -42,6 +42,8 @@ _HOLD_RELATIVE = 1e-9
 #: sit on those holds, so the point's growth is the growth its fluxes pay for
 #: (PopulationMetabolism checks that balance).
 _HOLD_RETRIES = (1e-6, 1e-5, 1e-4, 1e-3)
+#: wall-time limit of one GLPK simplex call (ms): a normal stage takes milliseconds
+_SIMPLEX_TIME_LIMIT_MS = 20000
 #: the optlang interface whose GLPK problem :class:`_GlpkStages` copies (not glpk_exact)
 _GLPK_INTERFACE = "optlang.glpk_interface"
 _HAS_LOWER = (glpk.GLP_LO, glpk.GLP_DB, glpk.GLP_FX)
@@ -225,6 +227,9 @@ class _GlpkStages:
         # violated uptake bound instead (fluxes then differ by ~1e-7 with the start basis)
         self.params.tol_bnd = min(float(model.solver.configuration.tolerances.feasibility),
                                   _HOLD_RELATIVE)
+        # A warm basis at such a tight tolerance was seen to stall one simplex for minutes on
+        # iJO1366 near starvation; past this limit `optimize` restarts from an advanced basis
+        self.params.tm_lim = _SIMPLEX_TIME_LIMIT_MS
 
     @staticmethod
     def _add_row(problem, terms):
@@ -269,7 +274,7 @@ class _GlpkStages:
         for row, value in zip(self.hold_rows, held):
             glpk.glp_set_row_bnds(problem, row, glpk.GLP_LO, _held(value), 0.0)
         code = glpk.glp_simplex(problem, self.params)
-        if code != 0:  # e.g. a singular basis: restart from an advanced one, as optlang does
+        if code != 0:  # a singular basis or the time limit: restart from an advanced one
             glpk.glp_adv_basis(problem, 0)
             code = glpk.glp_simplex(problem, self.params)
         if code != 0:
