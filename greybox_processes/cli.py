@@ -7,6 +7,7 @@
     greybox certify SPEC [--quick] [--all] [--engine pbg|vivarium] the WCM-Hard tiers (Algorithm 1)
     greybox train-grey-box                the grey-box controller and the black box
     greybox train-black-box-expression    the black box's data-only transcriptome (PRECISE)
+    greybox train-grey-box-lags           the grey box's lac bias from measured lags (Julou)
 
 SPEC is a YAML spec file or a bundled composite's name (``greybox run ecoli_grey_box``, as
 ``greybox composites`` lists them). Without SPEC, ``greybox run`` runs the main job: the embedded default composite
@@ -27,7 +28,7 @@ import typer
 import yaml
 
 from .errors import GreyboxError, SimulationError, SpecError
-from .neural.cli import train_command, train_expression_command
+from .neural.cli import train_command, train_expression_command, train_lags_command
 from .wcm_hard.cli import certify_command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -342,6 +343,7 @@ def show_command(
 # commands that live with their mechanism (their modules import heavy libraries lazily)
 app.command("train-grey-box")(train_command)
 app.command("train-black-box-expression")(train_expression_command)
+app.command("train-grey-box-lags")(train_lags_command)
 app.command("certify")(certify_command)
 
 

@@ -46,6 +46,7 @@ from ..neural.composites import BLACKBOX_WEIGHTS, CONTROLLER_WEIGHTS
 from ..neural.controller import NETWORK_CONFIG
 from ..neural.embedding import feature_names
 from ..neural.expression_data import WEIGHTS_NAME
+from ..neural.lac_lag_learning import learned_offset
 from ..neural.population_blackbox import BLACKBOX_INPUTS
 from ..neural.population_controller import CONTROLLER_INPUTS
 from .composites import ecoli_population
@@ -154,13 +155,20 @@ def ecoli_mechanistic_only(*, lac_config: Mapping[str, Any] | None = None, **kwa
     return document
 
 
-def ecoli_grey_box(*, weights: str = CONTROLLER_WEIGHTS,
+def ecoli_grey_box(*, weights: str = CONTROLLER_WEIGHTS, lac_bias: float | None = None,
                    controller_address: str = "local:PopulationController",
                    controller_config: Mapping[str, Any] | None = None, **kwargs) -> dict:
-    """The mechanistic-only cell plus the PopulationController writing ``cells/regulation``."""
+    """The mechanistic-only cell plus the PopulationController writing ``cells/regulation``.
+
+    ``lac_bias``: the controller's ``induction_offset`` (its decoder's lac bias, logit),
+    default the one learned from Julou et al.'s measured lags
+    (:func:`greybox_processes.neural.lac_lag_learning.learned_offset`); 0 for the
+    pre-trained weights alone.
+    """
     document = ecoli_mechanistic_only(**kwargs)
     state = document["state"]
     config = {"capacity": state["lac"]["config"]["capacity"], "weights": weights,
+              "induction_offset": learned_offset() if lac_bias is None else float(lac_bias),
               **(controller_config or {})}
     own = {name: ["cells", name] for name in (*_CONTROLLER_STORES, "regulation")}
     controller = {

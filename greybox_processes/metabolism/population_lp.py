@@ -123,6 +123,7 @@ class _OptlangStages:
         self.model, self.reactions = model, reactions
         self.own_lower = [r.lower_bound for r in reactions]
         self.objectives = [sum(c * v for v, c in terms.items()) for terms in objectives]
+        self.terms = [{v.name: float(c) for v, c in terms.items()} for terms in objectives]
         self.holds = [model.problem.Constraint(expr, lb=None, name=f"_population_hold_{i}")
                       for i, expr in enumerate(self.objectives[:-1])]
         model.add_cons_vars(self.holds)
@@ -155,6 +156,12 @@ class _OptlangStages:
     def fluxes(self):
         return np.array([r.forward_variable.primal - r.reverse_variable.primal
                          for r in self.reactions])
+
+    def realised(self):
+        """Every stage's objective at the last solve's fluxes (what those fluxes achieve)."""
+        primal = self.model.solver.primal_values
+        return np.array([sum(c * primal[name] for name, c in terms.items())
+                         for terms in self.terms])
 
     def read_out(self, n_record):
         out = np.zeros(n_record)
@@ -295,6 +302,12 @@ class _GlpkStages:
     def fluxes(self):
         return np.array([self._flux(*pair) for pair in self.columns])
 
+    def realised(self):
+        """Every stage's objective at the last stage's fluxes (what those fluxes achieve)."""
+        primal = np.array(glpk.get_col_primals(self.problems[len(self.objectives) - 1]))
+        return np.array([sum(c * primal[column - 1] for column, c in terms.items())
+                         for terms in self.objectives])
+
     def read_out(self, n_record):
         if not len(self.weights):
             return np.zeros(n_record)
@@ -398,7 +411,8 @@ class _LexicographicLP:
 
     def _retry_looser(self, stage, optima):
         """``(status, values)`` of ``stage`` with the earlier ``optima`` held ever looser
-        (:data:`_HOLD_RETRIES`); ``values`` reports those stages at the holds that worked."""
+        (:data:`_HOLD_RETRIES`); ``values`` holds those stages at the holds that worked (:meth:`solve`
+        then reports them as the last stage's fluxes achieve them)."""
         status, value, held = "infeasible", math.nan, optima
         for slack in _HOLD_RETRIES:
             held = optima - slack * (1.0 + np.abs(optima))
@@ -421,11 +435,13 @@ class _LexicographicLP:
         hold_dual = np.zeros((n_stages, n_stages))
         self.points_solved += 1
         stages.set_uptake(row)
+        loosened = False
         for stage in range(n_stages):
             status, values[stage] = stages.optimize(stage, values[:stage])
             self.lp_count += 1
             if status == "infeasible" and stage > 0:
                 status, values[:stage + 1] = self._retry_looser(stage, values[:stage])
+                loosened = True
             if status != "optimal":
                 if stage == 0 and status == "infeasible":
                     return None
@@ -439,6 +455,11 @@ class _LexicographicLP:
                 bound_dual[stage] = max(_dual(stages.uptake_dual(stage, vary)), 0.0)
                 hold_dual[stage, :stage] = [min(_dual(stages.hold_dual(stage, i)), 0.0)
                                             for i in range(stage)]
+        if loosened:
+            # a loosened hold lets the last stage's fluxes sit anywhere above it: report every
+            # earlier stage (the growth among them) as those fluxes achieve it, so that the
+            # growth is exactly what the reported exchanges pay for
+            values[:-1] = stages.realised()[:-1]
         if self.flux_stages is not None:  # the unique optimum, not the solver's vertex
             fluxes = values[self.flux_stages:].copy()
         else:

@@ -9,6 +9,8 @@ Public API
   nutrient samples (:func:`train_expression`, ``greybox train-black-box-expression``).
 * :class:`PopulationController`, :class:`PopulationDataOnly` - the same networks acting on
   every cell of a population (the E. coli cells of ``composites/ecoli_*.yaml``).
+* :func:`learned_offset` - the grey box's lac bias, learned from Julou et al.'s measured
+  lags (:mod:`~greybox_processes.neural.lac_lag_learning`, ``greybox train-grey-box-lags``).
 * builders :func:`glass_box_cell`, :func:`grey_box_cell`, :func:`mechanistic_only_cell`,
   :func:`black_box_cell`; :func:`mass_drift` (C, N balance); :func:`train`.
 """
@@ -19,6 +21,7 @@ from .conservation import element_totals, mass_drift
 from .controller import NeuralLatentController
 from .expression_blackbox import ExpressionDataOnly
 from .expression_data import train_expression
+from .lac_lag_learning import learned_offset
 from .population_blackbox import PopulationDataOnly
 from .population_controller import PopulationController
 from .regulated import RegulatedDynamicFBA
@@ -40,6 +43,6 @@ def register(core):
 
 
 __all__ = ["NeuralLatentController", "RegulatedDynamicFBA", "DataOnlyCell", "PopulationController",
-           "PopulationDataOnly", "ExpressionDataOnly", "train_expression", "glass_box_cell",
+           "PopulationDataOnly", "ExpressionDataOnly", "train_expression", "learned_offset", "glass_box_cell",
            "grey_box_cell", "mechanistic_only_cell", "black_box_cell", "cell", "mass_drift",
            "element_totals", "train", "register"]

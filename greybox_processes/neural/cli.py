@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-__all__ = ["train_command", "train_expression_command"]
+__all__ = ["train_command", "train_expression_command", "train_lags_command"]
 
 
 def train_command(
@@ -57,3 +57,36 @@ def train_expression_command(
                f"{cv['n_conditions']} conditions")
     typer.echo(f"no response learned to {report['constant_in_training']} (constant in training)")
     typer.echo(f"wrote {report['file']}")
+
+
+def train_lags_command(
+    out: Optional[Path] = typer.Option(None, help="folder of the report (default: the package's "
+                                       "neural/weights; ecoli_grey_box.yaml's lac_bias is its "
+                                       "induction_offset)"),
+    shared: Optional[Path] = typer.Option(None, help="the project's shared folder holding "
+                                          "refdata/diauxie (Julou et al. 2020); default ../shared"),
+    cells: int = typer.Option(4, help="initial cells of each population run"),
+    capacity: int = typer.Option(1024, help="slots of the per-cell stores"),
+    minutes: float = typer.Option(420.0, help="minutes per population run"),
+    seed: int = typer.Option(0, help="seed of every run (common random numbers)"),
+    offsets: Optional[str] = typer.Option(None, help="comma-separated grid of the decoder's lac "
+                                          "bias (logit); default 0,0.5,1,1.25,...,3"),
+):
+    """Learn the grey box's lac bias from Julou et al.'s measured lags (0.02% lactose only)."""
+    import sys
+
+    from ..ecoli.lag_learning import train_lac_lags
+    from .lac_lag_learning import DEFAULT_OFFSETS
+
+    grid = DEFAULT_OFFSETS if offsets is None else tuple(float(x) for x in offsets.split(","))
+    report = train_lac_lags(out, shared, offsets=grid, initial_cells=cells, capacity=capacity,
+                            minutes=minutes, seed=seed, command=" ".join(["greybox", *sys.argv[1:]]))
+    held = report.held_out
+    typer.echo(f"target lag {report.target_min:.1f} min (7 strains at 0.02% lactose, weighted "
+               f"mean) -> lac bias {report.offset:.3f} ({report.wall_s:.0f} s)")
+    typer.echo(f"held out (leave one strain out): mean relative error "
+               f"{held.relative_error.mean():.3f}"
+               + (f" vs {held.untrained_relative_error.mean():.3f} without the bias"
+                  if "untrained_relative_error" in held else ""))
+    if report.file is not None:
+        typer.echo(f"wrote {report.file}")

@@ -22,6 +22,12 @@ that cell's units:
   (:func:`~greybox_processes.lac.kernel.counts_to_concentrations`), the conversion the
   stochastic kernel makes from the same Yildirim-Mackey rates.
 
+Learned from measurements: ``induction_offset`` (``b``, logit units, default 0) is added to
+the network's lac output before the sigmoid, ``regulation = sigmoid(y + b)``: the decoder's lac
+bias, which :mod:`~.lac_lag_learning` learns from Julou et al. 2020's measured population lags
+(``composites/ecoli_grey_box.yaml`` carries the learned value as ``lac_bias``). It scales every
+cell's odds of induction by ``e^b`` and changes nothing else.
+
 One network step is one update, and the weights learned one-minute steps: the process
 refuses another interval (a clear error) rather than run the latent dynamics at a time step
 they never saw.
@@ -74,6 +80,9 @@ def check_trained_step(process: str, node: str, interval) -> None:
                          f"{TRAINED_STEP_MIN:g}-minute steps, but it runs every {interval} min; "
                          f"set the {node}'s interval to {TRAINED_STEP_MIN:g}")
 _MIN_PER_H = 60.0
+#: largest |induction_offset| (logit): beyond it the sigmoid saturates and the offset is
+#: no longer a learned bias but a switch
+_MAX_OFFSET = 20.0
 
 
 def cell_features(glucose, lactose, growth_rate_per_min, lac_counts, volume_fL,
@@ -107,6 +116,9 @@ class PopulationController(GreyboxProcess):
     config_schema = {
         # slots of every per-cell store (the cell axis)
         "capacity": {"_type": "integer", "_default": 64},
+        # g_decode's lac bias learned from measured lags (neural/lac_lag_learning.py): added
+        # to the network's lac output before the sigmoid (logit units); 0 = the weights alone
+        "induction_offset": {"_type": "float", "_default": 0.0},
         **NETWORK_CONFIG,
     }
 
@@ -121,6 +133,12 @@ class PopulationController(GreyboxProcess):
         self.n_features = len(feature_names(self.inputs_))
         self.history = shape["history"]
         self.width = shape["width"]
+        self.offset = float(cfg["induction_offset"])
+        if not np.isfinite(self.offset) or abs(self.offset) > _MAX_OFFSET:
+            raise ValueError(f"PopulationController's induction_offset {cfg['induction_offset']!r} "
+                             f"must be a finite logit within +/-{_MAX_OFFSET:g} (a factor "
+                             f"e^{_MAX_OFFSET:g} on the odds of lac induction); 0 uses the "
+                             "network's output as it is")
 
     # -- ports ---------------------------------------------------------------------------
     def _own_ports(self):
@@ -172,7 +190,7 @@ class PopulationController(GreyboxProcess):
             lat = torch.as_tensor(latent, dtype=torch.float32, device=self.device)
             hist = torch.as_tensor(history, dtype=torch.float64, device=self.device)
             new_latent, y = self.net(lat, hist)
-            induction = torch.sigmoid(y[:, 0])
+            induction = torch.sigmoid(y[:, 0] + self.offset)
         return new_latent.double().cpu().numpy(), induction.cpu().numpy()
 
     def update(self, state, interval):

@@ -35,7 +35,8 @@ ALLOWED_IN_FUNCTIONS = {
     "greybox_processes.ecoli": {"greybox_processes.ecoli.cells"},
     "greybox_processes.neural.cli": {
         "greybox_processes.neural.networks", "greybox_processes.neural.train",
-        "greybox_processes.neural.expression_data"},
+        "greybox_processes.neural.expression_data", "greybox_processes.ecoli.lag_learning",
+        "greybox_processes.neural.lac_lag_learning"},
     "greybox_processes.wcm_hard.cli": {
         "greybox_processes.errors", "greybox_processes.framework.run",
         "greybox_processes.wcm_hard.certify", "greybox_processes.wcm_hard.report"},

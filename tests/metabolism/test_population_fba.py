@@ -399,8 +399,9 @@ def test_a_row_the_solver_flips_infeasible_above_the_boundary_is_solved_row_by_r
                                equal_nan=True)
 
 
+@pytest.mark.parametrize("refused_stage", [1, -1])
 def test_a_later_stage_the_solver_calls_infeasible_is_retried_with_a_looser_hold(
-        lactose_model, monkeypatch, caplog):
+        lactose_model, monkeypatch, caplog, refused_stage):
     """Holding an earlier stage's optimum to 1e-9 can make the next stage infeasible when the
     solver's own tolerance is looser (seen on iJO1366 at a tiny lactose bound): that stage is
     retried once with the hold at 1e-6, logged, and the optimum is still the cell's own."""
@@ -411,20 +412,32 @@ def test_a_later_stage_the_solver_calls_infeasible_is_retried_with_a_looser_hold
     refused = []
 
     def strict_once(self, stage, held):
-        if stage == 1 and not refused:
+        last = len(self.objectives) - 1
+        if stage == (refused_stage if refused_stage > 0 else last) and not refused:
             refused.append(stage)
             return "infeasible", float("nan")
         return original(self, stage, held)
 
+    from cobra.util.solver import linear_reaction_coefficients
+
+    biomass = next(iter(linear_reaction_coefficients(lactose_model))).id
     bounds = _lacy_population(np.random.default_rng(3), 30)
     monkeypatch.setattr(stages_class, "optimize", strict_once)
     with caplog.at_level("WARNING", logger="greybox_processes.metabolism.population_lp"):
-        shared = solve_population(lactose_model, EXCHANGES, bounds)
+        shared = solve_population(lactose_model, EXCHANGES, bounds,
+                                  record={biomass: np.array([1.0, 0.0, 0.0]),
+                                          EXCHANGES[0]: np.array([0.0, 1.0, 0.0]),
+                                          EXCHANGES[1]: np.array([0.0, 0.0, 1.0])})
     assert refused and any("held to" in r.getMessage() for r in caplog.records)
     monkeypatch.setattr(stages_class, "optimize", original)
     each = solve_each_cell(lactose_model, EXCHANGES, bounds)
     np.testing.assert_array_equal(shared.status, each.status)
-    # the retried cell's growth sits at the loosened hold: below its optimum by 1e-6 (1 + g)
+    # the retried cell's growth is at least the loosened hold: at most 1e-6 (1 + g) below
+    # its optimum ...
     gap = each.growth - shared.growth
     assert np.all(gap >= -TOL) and np.all(gap <= 1e-6 * (1 + each.growth) + TOL)
-    assert np.sum(gap > TOL) == 1
+    # ... and growth and exchanges are those of one solution (the biomass and exchange fluxes
+    # of the last stage), so the medium pays for the growth (PopulationMetabolism checks this
+    # balance; a retry at the last stage once reported held exchanges, off by the slack)
+    np.testing.assert_allclose(shared.growth, shared.recorded[:, 0], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(shared.fluxes, shared.recorded[:, 1:], rtol=0, atol=1e-8)
