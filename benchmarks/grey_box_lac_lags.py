@@ -17,6 +17,9 @@ one-sided Wilcoxon signed-rank test (paired by seed); the same for grey vs glass
     ...
     python benchmarks/grey_box_lac_lags.py --reports greybox_processes/neural/weights \
         /tmp/laclag/s1 /tmp/laclag/s2 /tmp/laclag/s3 /tmp/laclag/s4 --workers 2
+
+(``--merge EARLIER.json`` adds the rows of an earlier run of the script, e.g. seeds judged in
+two batches; the statistics are over all rows.)
 """
 from __future__ import annotations
 
@@ -87,9 +90,18 @@ def main():
     parser.add_argument("--minutes", type=float, default=420.0)
     parser.add_argument("--eval-seed-base", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--levels", type=float, nargs="+", default=list(LEVELS),
+                        help="lactose levels (%%) to judge at; 0.02 is always among them")
+    parser.add_argument("--capacity-high", type=int, default=4096,
+                        help="slots at lactose levels above 0.02%% (more lactose, more cells)")
     parser.add_argument("--out", default="grey_box_lac_lags.json")
+    parser.add_argument("--merge", nargs="*", default=[],
+                        help="earlier outputs of this script whose rows join this run's "
+                             "(the statistics are over all rows)")
     args = parser.parse_args()
+    levels = sorted(set(args.levels) | {LEVELS[0]})
     settings = {"cells": args.cells, "capacity": args.capacity, "minutes": args.minutes}
+    high = {**settings, "capacity": args.capacity_high}
     trained = []
     for folder in args.reports:
         report = json.loads((Path(folder) / "grey_box_lac_lags.json").read_text())
@@ -97,9 +109,10 @@ def main():
     jobs = []
     for train_seed, bias in trained:
         seed = args.eval_seed_base + train_seed
-        for percent in LEVELS:
-            jobs += [("iptg", percent, seed, None, settings), ("grey", percent, seed, bias, settings),
-                     ("glass_box", percent, seed, None, settings)]
+        for percent in levels:
+            use = settings if percent == LEVELS[0] else high
+            jobs += [("iptg", percent, seed, None, use), ("grey", percent, seed, bias, use),
+                     ("glass_box", percent, seed, None, use)]
         jobs.append(("mechanistic_only", LEVELS[0], seed, None, settings))
     started = wallclock.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
@@ -108,7 +121,7 @@ def main():
     for train_seed, bias in trained:
         seed = args.eval_seed_base + train_seed
         row = {"train_seed": train_seed, "eval_seed": seed, "bias": bias}
-        for percent in LEVELS:
+        for percent in levels:
             reference = results[("iptg", percent, seed, None)][0]
             row[f"grey_{percent}"] = _lag(results[("grey", percent, seed, bias)][0], reference)
             row[f"glass_{percent}"] = _lag(results[("glass_box", percent, seed, None)][0],
@@ -116,22 +129,27 @@ def main():
         row["mech_0.02"] = _lag(results[("mechanistic_only", 0.02, seed, None)][0],
                                 results[("iptg", 0.02, seed, None)][0])
         rows.append(row)
+    for earlier in args.merge:
+        rows += json.loads(Path(earlier).read_text())["rows"]
+    rows.sort(key=lambda r: r["train_seed"])
     error = {k: [abs(r[f"{k}_0.02"] - OBSERVED) / OBSERVED for r in rows]
              for k in ("grey", "glass", "mech")}
     summary = {
         "rows": rows, "relative_error_0.02": error,
-        "grey_shorter_at_0.2": [r["grey_0.2"] < r["grey_0.02"] for r in rows],
-        "glass_shorter_at_0.2": [r["glass_0.2"] < r["glass_0.02"] for r in rows],
+        "grey_shorter_at_0.2": [r["grey_0.2"] < r["grey_0.02"] for r in rows if "grey_0.2" in r],
+        "glass_shorter_at_0.2": [r["glass_0.2"] < r["glass_0.02"] for r in rows
+                                 if "glass_0.2" in r],
         "p_grey_better_than_mechanistic_only": _wilcoxon(error["grey"], error["mech"]),
         "p_grey_better_than_glass": _wilcoxon(error["grey"], error["glass"]),
-        "wall_s": wallclock.perf_counter() - started, "settings": settings,
+        "wall_s": wallclock.perf_counter() - started, "settings": settings, "levels": levels,
     }
     print("| train seed | bias | grey 0.02% | grey 0.2% | glass 0.02% | glass 0.2% | "
           "mechanistic-only 0.02% |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['train_seed']} | {r['bias']:.3f} | {r['grey_0.02']:.1f} | {r['grey_0.2']:.1f} | "
-              f"{r['glass_0.02']:.1f} | {r['glass_0.2']:.1f} | {r['mech_0.02']:.1f} |")
+        high_lags = [r.get(k, float("nan")) for k in ("grey_0.2", "glass_0.2")]
+        print(f"| {r['train_seed']} | {r['bias']:.3f} | {r['grey_0.02']:.1f} | {high_lags[0]:.1f} | "
+              f"{r['glass_0.02']:.1f} | {high_lags[1]:.1f} | {r['mech_0.02']:.1f} |")
     for k, v in error.items():
         finite = np.asarray(v, float)
         print(f"{k}: relative error at 0.02% {np.mean(finite):.3f} +/- {np.std(finite, ddof=1):.3f}")

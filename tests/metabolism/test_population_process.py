@@ -593,6 +593,24 @@ def test_a_growth_rate_that_is_not_the_pending_lps_is_an_error(population_core):
         process.update(state, 1.0)
 
 
+@pytest.mark.parametrize("relative", [3e-6, -3e-6])
+def test_solver_noise_in_the_pending_balance_is_not_an_error(population_core, relative):
+    """iJO1366's LPs balance to ~1e-6 relative at times (GLPK's tolerances act on the scaled
+    problem): that passes; a written growth rate off by 1e-3 does not."""
+    from greybox_processes.metabolism.population_process import BALANCE_RTOL
+
+    assert 3e-6 < BALANCE_RTOL <= 1e-4
+    process = make_process(population_core, initial_cells=2)
+    state = {**cells_state(6, [1, 1], [1.0, 1.0], [0, 0], [0, 0], 0.2, 0.5),
+             **process.initial_state()}
+    noisy = state["growth_rate"].copy()
+    noisy[1] *= 1.0 + relative
+    process.update({**state, "growth_rate": noisy}, 1.0)
+    noisy[1] = state["growth_rate"][1] * (1.0 + 1e-3)
+    with pytest.raises(gb.SimulationError, match="slot 1"):
+        process.update({**state, "growth_rate": noisy}, 1.0)
+
+
 def test_uptake_bounds_below_the_solver_floor_are_zero(population_core):
     process = make_process(population_core, initial_cells=2)
     assert process.solver_floor == pytest.approx(10 * process.model.tolerance)
