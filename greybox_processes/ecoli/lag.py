@@ -25,6 +25,10 @@ from ..metabolism.lag import DiauxicLag, time_at
 __all__ = ["population_lag", "single_cell_lags", "glucose_exhaustion_index"]
 
 
+#: growth below this fraction of the pre-shift rate is arrest (``arrest_min``)
+_ARREST = 0.1
+
+
 def glucose_exhaustion_index(dataset, *, glucose: str = "medium.glucose") -> int:
     """Index of the first time point at which glucose is below 1% of its initial value."""
     values = np.asarray(dataset[glucose].values, dtype=float)
@@ -39,12 +43,26 @@ def _total_volume(dataset):
     return np.where(alive, np.asarray(dataset["cells.volume"].values, dtype=float), 0.0).sum(1)
 
 
+def _never_resumes(experiment, volume, rate, k, start, pre) -> bool:
+    """True when the arrest from index ``start`` lasts to the end of the run while there was
+    something to grow on: lactose left at the end (``medium.lactose``, above 10% of its level
+    at the shift), or, without that variable, less than one doubling since the shift. A
+    population that grew on the lactose and stopped when it ran out has recovered."""
+    if np.any(rate[start:] >= _ARREST * pre):
+        return False
+    if "medium.lactose" in experiment:
+        lactose = np.asarray(experiment["medium.lactose"].values, dtype=float)
+        return bool(lactose[-1] > 0.1 * lactose[k])
+    return bool(volume[start] < 2.0 * volume[k])
+
+
 def population_lag(experiment, reference) -> DiauxicLag:
     """Lag (min) of a population ``experiment`` against its IPTG ``reference`` (``gb.run`` results).
 
     Both are runs of the E. coli population composite (time in minutes), the reference with
     ``iptg=True``. ``arrest_min`` is the time after glucose exhaustion during which the
-    population's total growth rate stays below 10% of its rate before the shift.
+    population's total growth rate stays below 10% of its rate before the shift. A population
+    that never grows again after its arrest begins has no finite lag: ``ValueError``.
     """
     t_e = np.asarray(experiment.time.values, dtype=float)
     t_r = np.asarray(reference.time.values, dtype=float)
@@ -56,7 +74,16 @@ def population_lag(experiment, reference) -> DiauxicLag:
     d_plateau = time_at(t_e, x_e, x_plateau) - time_at(t_r, x_r, x_plateau)
     rate = np.gradient(np.log(x_e), t_e)
     pre = float(np.max(rate[: max(k, 1)]))
-    arrest = float(np.sum(np.diff(t_e, append=t_e[-1])[k:][rate[k:] < 0.1 * pre]))
+    arrested = np.flatnonzero(rate[k:] < _ARREST * pre)
+    if len(arrested) and _never_resumes(experiment, x_e, rate, k, k + arrested[0], pre):
+        # the plateau point sqrt(x_shift x_end) of a population that never grows again lies
+        # just above x_shift and gives a few minutes of "lag": a number, but not a lag
+        raise ValueError(f"the population never resumes growth after glucose runs out (from "
+                         f"t = {t_e[k + arrested[0]]:g} min to the end of the run, {t_e[-1]:g} "
+                         f"min, its growth rate stays below {_ARREST:g} of the pre-shift rate "
+                         "with lactose left): the lag is unbounded; run longer if it may still "
+                         "recover")
+    arrest = float(np.sum(np.diff(t_e, append=t_e[-1])[k:][rate[k:] < _ARREST * pre]))
     return DiauxicLag(d_plateau - d_start, d_start, d_plateau, arrest)
 
 

@@ -50,3 +50,31 @@ def test_glucose_that_never_runs_out_is_a_clear_error():
     ds["medium.glucose"] = ("time", np.ones(ds.sizes["time"]))
     with pytest.raises(ValueError, match="glucose never runs out"):
         population_lag(ds, ds)
+
+
+def test_a_population_that_never_recovers_has_no_finite_lag():
+    """Growth stops at the shift and never resumes (the mechanistic-only cell, whose lac
+    operon stays repressed): no lag, not the few minutes the plateau formula would give."""
+    with pytest.raises(ValueError, match="never resumes growth.*unbounded"):
+        population_lag(_population(1000.0), _population(0.0))
+    # a pause that ends before the run does is a lag
+    assert population_lag(_population(150.0), _population(0.0)).lag_min == \
+        pytest.approx(150.0, abs=1.0)
+
+
+def test_a_population_that_grows_on_lactose_then_runs_out_has_recovered():
+    """No arrest at the shift, growth on the lactose, then none left: a lag of ~0, not an
+    unbounded one (the grey box with a large lac bias on e_coli_core does this)."""
+    t = np.arange(0.0, 301.0)
+    ds = _population(0.0)
+    stop = t > 250.0                                    # lactose gone at 250 min
+    rate = np.where(stop, 0.0, MU)
+    volume = np.exp(np.concatenate([[0.0], np.cumsum(rate[1:])]))
+    ds["cells.volume"] = (("time", "cell"), np.repeat(volume[:, None], 3, axis=1) / 3)
+    ds["medium.lactose"] = ("time", np.where(stop, 0.0, 1.0))
+    assert population_lag(ds, _population(0.0)).lag_min == pytest.approx(0.0, abs=1.0)
+    # the same arrest with lactose left is no recovery
+    ds["medium.lactose"] = ("time", np.ones(t.size))
+    ds["cells.volume"] = _population(1000.0)["cells.volume"]
+    with pytest.raises(ValueError, match="lactose left"):
+        population_lag(ds, _population(0.0))
