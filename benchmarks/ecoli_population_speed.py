@@ -27,6 +27,12 @@ wall second, or <= 0.556 s per step.
     python benchmarks/ecoli_population_speed.py --sizes 8:540:1024:0.001    # 9 h, real run
     python benchmarks/ecoli_population_speed.py --one 100 20 200 0.02   # one size, JSON line
     python benchmarks/ecoli_population_speed.py --sizes 1000:30:2000:0.09 --baseline-fba ee7aa22
+    python benchmarks/ecoli_population_speed.py --sizes 1000:30:2000:0.09 --compare-glass
+
+``--compare-glass`` runs every size with ``ecoli_glass_box`` too (the same population, seed and
+medium; its lac operon regulates itself, no controller), alternating with the grey box so both
+see the same machine load, and prints the grey box's whole step over the glass box's (issue 18:
+a grey-box step no more than 2x a glass-box step).
 
 ``--sizes`` takes ``initial_cells:minutes:capacity:initial_biomass`` per size.
 ``--baseline-fba REV`` runs every size a second time with the metabolism's
@@ -101,18 +107,19 @@ def _count_lps(fba_revision, lp_counts):
 
 
 def run_one(cells: int, minutes: float, capacity: int, biomass: float, model: str,
-            method: str, seed: int, fba_revision: str | None = None) -> dict:
+            method: str, seed: int, fba_revision: str | None = None, box: str = "grey") -> dict:
     """Run one size and measure it (call in a fresh process: peak RSS is process-wide)."""
     import numpy as np
 
     import greybox_processes as gb
-    from greybox_processes.ecoli.cells import ecoli_grey_box
+    from greybox_processes.ecoli.cells import ecoli_glass_box, ecoli_grey_box
 
     calls, lp_counts = defaultdict(list), []
     _wrap_updates(calls)
     _count_lps(fba_revision, lp_counts)
-    document = ecoli_grey_box(capacity=capacity, initial_cells=cells, initial_biomass=biomass,
-                              model=model, method=method, seed=seed)
+    builder = {"grey": ecoli_grey_box, "glass": ecoli_glass_box}[box]
+    document = builder(capacity=capacity, initial_cells=cells, initial_biomass=biomass,
+                       model=model, method=method, seed=seed)
     started = wallclock.perf_counter()
     ds = gb.run(document, minutes, progress=False)
     ended = wallclock.perf_counter()
@@ -137,7 +144,7 @@ def run_one(cells: int, minutes: float, capacity: int, biomass: float, model: st
     lps = np.array(lp_counts[-(steps - 1):], dtype=float)  # the steady updates'
     phase = lactose_phase[1:steps][-len(lps):]
     return {
-        "fba": fba_revision or "this tree",
+        "box": box, "fba": fba_revision or "this tree",
         "lps_glucose": float(lps[~phase].mean()) if (~phase).any() else None,
         "lps_lactose": float(lps[phase].mean()) if phase.any() else None,
         "cells": cells, "minutes": minutes, "capacity": capacity, "biomass": biomass,
@@ -168,7 +175,8 @@ def report(results: list[dict]) -> None:
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         rate = r["steady_cell_h"] / r["steady_wall_s"]
-        print(f"| {r['cells']} -> {r['final_cells']} | {r.get('fba', 'this tree')} | "
+        print(f"| {r['cells']} -> {r['final_cells']} | "
+              f"{r.get('box', 'grey')} box, {r.get('fba', 'this tree')} | "
               f"{r['minutes']:g} | {r['capacity']} | "
               f"{r['biomass']:g} | {_fmt(r['shift_min'], '.0f')} | {r['one_off_s']:.1f} | "
               f"{r['steady_wall_s']:.1f} | {r['steady_cell_h']:.1f} | {rate:.2f} | "
@@ -195,7 +203,16 @@ def report(results: list[dict]) -> None:
             print(f"metabolism per step, {after['mean_cells']:.0f} mean cells: "
                   f"{before['per_step_s']['metabolism']:.3f} s ({before['fba']}) -> "
                   f"{after['per_step_s']['metabolism']:.3f} s (this tree), {ratio:.1f}x faster")
-    results = [r for r in results if r.get("fba", "this tree") == "this tree"]
+    for grey, glass in zip(results, results[1:]):
+        if grey.get("box", "grey") == "grey" and glass.get("box") == "glass":
+            steps = [r["steady_wall_s"] / (r["steps"] - 1) for r in (grey, glass)]
+            print(f"grey-box step / glass-box step, {grey['mean_cells']:.0f} / "
+                  f"{glass['mean_cells']:.0f} mean cells: {steps[0]:.3f} / {steps[1]:.3f} s = "
+                  f"{steps[0] / steps[1]:.2f}x (issue 18: <= 2x); controller "
+                  f"{grey['per_step_s']['controller']:.3f} s, lac {grey['per_step_s']['lac']:.3f}"
+                  f" vs {glass['per_step_s']['lac']:.3f} s")
+    results = [r for r in results if r.get("fba", "this tree") == "this tree"
+               and r.get("box", "grey") == "grey"]
     print()
     for r in results:  # issue 17: the 3923-gene expression must not dominate the step
         whole = r["steady_wall_s"] / (r["steps"] - 1)
@@ -236,26 +253,34 @@ def main():
                         "solve_population from this git revision")
     parser.add_argument("--baseline-fba", metavar="REV", help="run every size also with "
                         "solve_population from git revision REV, before this tree's")
+    parser.add_argument("--box", choices=("grey", "glass"), default="grey",
+                        help="with --one: the composite (ecoli_grey_box or ecoli_glass_box)")
+    parser.add_argument("--compare-glass", action="store_true",
+                        help="run every size with the glass box too and print the step ratio")
     args = parser.parse_args()
     if args.one:
         cells, minutes, capacity, biomass = args.one
         result = run_one(int(cells), float(minutes), int(capacity), float(biomass), args.model,
-                         args.method, args.seed, args.fba_revision)
+                         args.method, args.seed, args.fba_revision, args.box)
         print("RESULT " + json.dumps(result), flush=True)
         return
     results = []
     for size in args.sizes:
         cells, minutes, capacity, biomass = size.split(":")
-        for revision in ([args.baseline_fba] if args.baseline_fba else []) + [None]:
+        runs = [(revision, "grey") for revision in
+                ([args.baseline_fba] if args.baseline_fba else []) + [None]]
+        runs += [(None, "glass")] if args.compare_glass else []
+        for revision, box in runs:
             command = [sys.executable, __file__, "--one", cells, minutes, capacity, biomass,
                        "--model", args.model, "--method", args.method, "--seed",
-                       str(args.seed)] + (["--fba-revision", revision] if revision else [])
+                       str(args.seed), "--box", box] + \
+                (["--fba-revision", revision] if revision else [])
             done = subprocess.run(command, capture_output=True, text=True, check=False)
             lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
             if done.returncode or not lines:
                 sys.exit(f"size {size} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
             results.append(json.loads(lines[-1][len("RESULT "):]))
-            print(f"# done {size} ({revision or 'this tree'}): "
+            print(f"# done {size} ({box} box, {revision or 'this tree'}): "
                   f"{results[-1]['steady_wall_s']:.1f} s steady", file=sys.stderr, flush=True)
     report(results)
 

@@ -105,6 +105,9 @@ Cost follows the live cells, not the capacity: each update gathers the live slot
 (``alive > 0.5``) into a batch padded with dead rows to the next power of two (at least
 :data:`MIN_BATCH`, at most ``capacity``; :func:`batch_size`), so the kernel compiles once
 per bucket; the results are scattered back and free slots are neither read nor written.
+A batch of at least 2 x :data:`MIN_CHUNK` rows is cut into ``workers`` equal chunks advanced
+by concurrent kernel calls (threads; XLA runs each on its own core); ``workers: 0`` takes the
+CPU cores available (:func:`auto_workers`). The trajectory is the same for any ``workers``.
 
 The random key lives in the instance and advances with each update, so two instances
 with the same ``seed`` (one per engine) give the same trajectory. Within an update every
@@ -115,6 +118,8 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import jax
 import jax.numpy as jnp
@@ -126,11 +131,12 @@ from ..framework.division import check_slots
 from ..framework.ports import array_port
 from ..jax_common import float_dtype
 from .kernel import (DEFAULT_K_GLUCOSE, DEFAULT_LEAK_RATE, DEFAULT_LEAP_THRESHOLD,
-                     DEFAULT_MAX_EVENTS, DEFAULT_STEP, SPECIES, LacKinetics, check_errors,
-                     make_lac_operon, model_induction)
+                     DEFAULT_MAX_EVENTS, DEFAULT_STEP, SPECIES, LacKinetics, LacState,
+                     check_errors, make_lac_operon, model_induction)
 from .units import rates_in_kernel_units
 
-__all__ = ["LacOperon", "METHODS", "REGULATION_MODES", "MIN_BATCH", "batch_size"]
+__all__ = ["LacOperon", "METHODS", "REGULATION_MODES", "MIN_BATCH", "MIN_CHUNK", "batch_size",
+           "auto_workers"]
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +148,11 @@ METHODS = ("hybrid", "exact")
 REGULATION_MODES = ("model", "store")
 #: Fewest rows the kernel is run on (the live cells are padded up to a power of two).
 MIN_BATCH = 16
+#: Fewest rows in one of the concurrent kernel calls (``workers``): smaller batches are not
+#: worth a thread (the call's fixed cost is ~1 ms, a 1024-row minute ~0.1-0.3 s).
+MIN_CHUNK = 512
+#: ``workers: 0`` (auto) uses at most this many threads on a CPU backend
+MAX_AUTO_WORKERS = 4
 
 
 class LacOperon(GreyboxProcess):
@@ -191,6 +202,11 @@ class LacOperon(GreyboxProcess):
         "initial_volume": {"_type": "float", "_default": TYPICAL_ADDED_VOLUME_FL},
         "seed": {"_type": "integer", "_default": 0},
         "dtype": {"_type": "string", "_default": "float64"},
+        # concurrent kernel calls over equal chunks of the live cells (threads: XLA runs them
+        # on separate cores); 0: the cores this process may use, at most MAX_AUTO_WORKERS, on
+        # a CPU backend (1 on an accelerator); 1: one call. The trajectory does not depend on
+        # it (each cell draws by its own counter)
+        "workers": {"_type": "integer", "_default": 0},
     }
 
     #: these fix the shape or dtype of the stores (or the ports), so an intervention may
@@ -212,6 +228,9 @@ class LacOperon(GreyboxProcess):
             raise ValueError(f"regulation must be one of {list(REGULATION_MODES)} ('model': the "
                              "kernel's Yildirim-Mackey repression; 'store': the lac induction "
                              f"read from the regulation port), got {cfg['regulation']!r}")
+        if cfg["workers"] < 0:
+            raise ValueError(f"workers must be >= 0 (0: one per available CPU core, at most "
+                             f"{MAX_AUTO_WORKERS}; 1: no threads), got {cfg['workers']}")
         if not (math.isfinite(cfg["initial_volume"]) and cfg["initial_volume"] > 0):
             raise ValueError(f"initial_volume (fL) must be a positive number, got "
                              f"{cfg['initial_volume']!r}")
@@ -307,6 +326,32 @@ class LacOperon(GreyboxProcess):
                              f"{shape} (capacity {self.config['capacity']})")
         return value
 
+    def _advance(self, inputs, glucose, lactose, interval):
+        """``(counts, key, error)`` of the kernel over the gathered rows ``inputs`` (lac,
+        volume, growth, alive, regulation, cells), in concurrent calls over equal chunks of
+        rows (config ``workers``). Each cell draws by its own counter from the same key, so
+        the chunks give the trajectory one call would, bit for bit."""
+        lac, volume, growth, alive, regulation, cells = inputs
+        workers = self.config["workers"] or auto_workers()
+
+        def call(rows):
+            with jax.enable_x64(self._x64):
+                current = self._init_fn(self._key, lac[rows])
+                return self._step_fn(current, volume[rows], growth[rows], alive[rows], glucose,
+                                     lactose, interval,
+                                     None if regulation is None else regulation[rows],
+                                     cells=cells[rows])
+
+        chunks = _chunks(len(cells), workers)
+        if len(chunks) == 1:
+            results = [call(chunks[0])]
+        else:
+            with ThreadPoolExecutor(len(chunks)) as pool:
+                results = list(pool.map(call, chunks))
+        counts = np.concatenate([np.asarray(r.counts) for r in results])
+        error = np.bitwise_or.reduce([np.asarray(r.error) for r in results])
+        return counts, results[0].key, error
+
     def update(self, state, interval):
         n = self.config["capacity"]
         lac = self._read(state, "lac", (n, len(SPECIES)))
@@ -326,20 +371,42 @@ class LacOperon(GreyboxProcess):
         def gather(values, fill):
             return np.concatenate([values[slots], np.full((pad,) + values.shape[1:], fill)])
 
+        inputs = (gather(lac, 0.0), gather(volume, 1.0), gather(growth_rate, 0.0),
+                  np.arange(rows) < slots.size,
+                  None if regulation is None else gather(regulation, 0.0), cells)
+        counts, key, error = self._advance(inputs, glucose, lactose, float(interval))
         with jax.enable_x64(self._x64):
-            current = self._init_fn(self._key, gather(lac, 0.0))
-            advanced = self._step_fn(
-                current, gather(volume, 1.0), gather(growth_rate, 0.0), np.arange(rows) < slots.size,
-                glucose, lactose, float(interval),
-                None if regulation is None else gather(regulation, 0.0), cells=cells)
-            check_errors(advanced, self.config["max_events"])
-            moved = np.asarray(advanced.counts, dtype=np.float64)[:slots.size]
-        self._key = advanced.key
+            check_errors(LacState(counts=counts, key=key, error=error),
+                         self.config["max_events"])
+        moved = np.asarray(counts, dtype=np.float64)[:slots.size]
+        self._key = key
         new = lac.copy()
         new[slots] = moved
         logger.debug("LacOperon: %d live cells in %d rows, %d without LacY", slots.size, rows,
                      int(np.sum(moved[:, SPECIES.index("lacY")] == 0)))
         return {"lac": new - lac}
+
+
+def _chunks(rows: int, workers: int) -> list:
+    """Equal row slices for up to ``workers`` concurrent calls: a power of two of them, so a
+    power-of-two batch gives power-of-two chunks (shapes the kernel compiles for smaller
+    populations anyway); one slice when the rows are too few to share."""
+    parts = max(1, min(workers, rows // MIN_CHUNK))
+    parts = 1 << (parts.bit_length() - 1)
+    size = -(-rows // parts)
+    return [slice(start, min(start + size, rows)) for start in range(0, rows, size)]
+
+
+def auto_workers() -> int:
+    """Threads for ``workers: 0``: the CPU cores this process may use (at most
+    :data:`MAX_AUTO_WORKERS`) on a CPU backend; 1 on an accelerator (one call fills it)."""
+    if jax.default_backend() != "cpu":
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_AUTO_WORKERS))
 
 
 def batch_size(live: int, capacity: int) -> int:

@@ -304,9 +304,11 @@ def _solve_along(lp: _LexicographicLP, rows: np.ndarray, vary: int | None, tol: 
             # above the boundary; near it (a barely feasible LP, e.g. maintenance met with
             # nothing to spare) the solver's tolerance can flip a row. Interpolation would then
             # be unfounded: solve every row of the interval as its own cell would.
-            logger.warning("population FBA (%s): an LP infeasible at a larger uptake bound than "
-                           "a feasible one (bounds %.6g..%.6g, near the feasibility boundary); "
-                           "solving its %d rows one by one", lp.model.id, xs[i], xs[j], j - i + 1)
+            lp.note_fallback(("rows one by one",),
+                             "population FBA (%s): an LP infeasible at a larger uptake bound "
+                             "than a feasible one (bounds %.6g..%.6g, near the feasibility "
+                             "boundary); solving its %d rows one by one", lp.model.id, xs[i],
+                             xs[j], j - i + 1)
             for m in range(i, j + 1):
                 point = points[m] if m in points else lp.solve(rows[m], vary)
                 points[m] = point
@@ -394,7 +396,8 @@ def _check_policy(on_infeasible):
 
 def solve_population(model, exchanges, uptake_bounds, *, min_uptake: bool = True,
                      unique_fluxes: bool = True, on_infeasible: str = "raise",
-                     tol: float = 1e-9, record=None) -> PopulationFBA:
+                     tol: float = 1e-9, record=None, fallbacks: dict | None = None
+                     ) -> PopulationFBA:
     """Each cell's flux balance optimum, from few LPs (identical rows, parametric in a bound).
 
     Parameters
@@ -416,6 +419,10 @@ def solve_population(model, exchanges, uptake_bounds, *, min_uptake: bool = True
     record : ``{reaction id: weights (m,)}``: also return ``sum_r flux_r * weights_r`` per
         cell (``recorded``; see the module docstring), e.g. element counts of the untracked
         exchanges.
+    fallbacks : a dict counting the numerical fallbacks taken (loosened holds, rows solved one
+        by one), updated in place; the first of each kind is a WARNING, repeats are DEBUG.
+        Pass the same dict on every call of a run to warn once per run (PopulationMetabolism
+        does); default: a fresh one per call.
 
     Returns
     -------
@@ -429,6 +436,8 @@ def solve_population(model, exchanges, uptake_bounds, *, min_uptake: bool = True
     per_row: list = [None] * len(distinct)
     with model:
         lp = _LexicographicLP(model, exchanges, min_uptake, unique_fluxes, _record(model, record))
+        if fallbacks is not None:
+            lp.fallbacks = fallbacks
         try:
             for members in _groups(distinct, vary):
                 for member, result in zip(members, _solve_along(lp, distinct[members], vary,

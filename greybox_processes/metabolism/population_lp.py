@@ -405,6 +405,21 @@ class _LexicographicLP:
         self.flux_stages = self.n_stages - len(self.reactions) if unique_fluxes else None
         self.lp_count = 0
         self.points_solved = 0
+        #: how often each numerical fallback was taken ({(kind, detail): count}); the first
+        #: of each kind is logged at WARNING, repeats at DEBUG (a long run takes them hundreds
+        #: of times near the shift and starvation, and the same line repeated says nothing new);
+        #: solve_population(fallbacks=...) shares one dict over a run's calls
+        self.fallbacks: dict = {}
+
+    def note_fallback(self, key, message, *args):
+        """Log a numerical fallback: WARNING the first time ``key`` happens, DEBUG after."""
+        count = self.fallbacks.get(key, 0) + 1
+        self.fallbacks[key] = count
+        if count == 1:
+            logger.warning(message + " (repeats of this are logged at DEBUG; counted in "
+                           "fallbacks)", *args)
+        else:
+            logger.debug(message + " (%d times)", *args, count)
 
     def close(self):
         self.stages.close()
@@ -422,9 +437,10 @@ class _LexicographicLP:
             self.lp_count += 1
             if status != "infeasible":
                 break
-        logger.warning("population FBA (%s): stage %d infeasible with the earlier optima "
-                       "held to %g; held to %g instead (%s)", self.model.id, stage,
-                       _HOLD_RELATIVE, slack, status)
+        self.note_fallback(("loosened hold", stage, slack, status),
+                           "population FBA (%s): stage %d infeasible with the earlier optima "
+                           "held to %g; held to %g instead (%s)", self.model.id, stage,
+                           _HOLD_RELATIVE, slack, status)
         return status, np.append(held, value)
 
     def solve(self, row, vary=None) -> _Point | None:

@@ -320,6 +320,9 @@ class PopulationMetabolism(GreyboxProcess):
         self.model = load_model(cfg["model"])  # our own copy; ModelLoadError names the model
         #: mmol/gDW/h: smaller uptake bounds are 0, smaller balance residuals round-off
         self.solver_floor = SOLVER_FLOOR * float(self.model.tolerance)
+        #: the population LP's numerical fallbacks over this run ({kind: count}; each kind is
+        #: logged once at WARNING, see population_lp._LexicographicLP.note_fallback)
+        self.lp_fallbacks: dict = {}
         self.exchanges = (str(cfg["glucose_exchange"]), str(cfg["lactose_exchange"]))
         self._check_exchange_ids()
         species = [str(s) for s in cfg["lac_species"]]
@@ -636,7 +639,8 @@ class PopulationMetabolism(GreyboxProcess):
         through the untracked exchanges (both mmol/gDW/h), at ``cells.bounds``."""
         record = dict(zip(self.untracked, self._untracked_elements))
         result = solve_population(self.model, self.exchanges, cells.bounds,
-                                  on_infeasible=self.config["on_infeasible"], record=record)
+                                  on_infeasible=self.config["on_infeasible"], record=record,
+                                  fallbacks=self.lp_fallbacks)
         growing = result.status == 1
         growth = np.where(growing, result.growth, 0.0)
         # infeasible cells: maintenance only, which takes every carbon source to its bound

@@ -68,6 +68,10 @@ class PopulationDataOnly(GreyboxProcess):
       history: embedded (log-scaled) cell state of the last steps (arbitrary)
     """
 
+    #: a one-node swap for PopulationMetabolism (the same ports): WCM-Hard tier 1 audits its
+    #: medium, ledger and cells as a population culture's
+    swaps_for = "PopulationMetabolism"
+
     config_schema = {
         "capacity": {"_type": "integer", "_default": 64},
         # the culture at the start: biomass density (gDW/L) carried by `initial_cells`

@@ -81,7 +81,10 @@ def certify_command(
 
     ``--engine`` runs every composite a tier runs (tiers 1, 3, 6, 7) under process-bigraph
     (``pbg``) or vivarium-core (``vivarium``); ``--option T.engine=...`` sets it for tier T.
-    The report gives each tier's engine.
+    The report gives each tier's engine. ``--option T.parameters='{seed: 3}'`` runs tier T's
+    composites with those spec parameters; ``--option 7.replicates='[{seed: 100, lac_bias:
+    2.04}, {seed: 101, lac_bias: 2.09}, ...]'`` runs tier 7 once per replicate and judges each
+    comparison with a one-sided Wilcoxon signed-rank test paired by replicate.
 
     Exit codes: 0 certified; 1 not certified (the report says which tier failed); 2 a usage
     error (unknown option, tier, engine or spec; nothing was certified).

@@ -350,3 +350,65 @@ def test_initial_regulation_is_the_models_induction(core):
         np.testing.assert_allclose(lac.initial_state()["regulation"],
                                    [expected, expected, 1.0 / p.K], rtol=1e-12)
     assert "regulation" not in LacOperon({"capacity": 3}, core=core).initial_state()
+
+
+def _busy_population(capacity, live, seed):
+    """A lactose-phase population: ``live`` cells at random slots with lac counts, volumes
+    and regulation that differ from cell to cell (so reactions fire and chunks differ)."""
+    rng = np.random.default_rng(seed)
+    slots = np.sort(rng.choice(capacity, live, replace=False))
+    alive = np.zeros(capacity)
+    alive[slots] = 1.0
+    lac = np.zeros((capacity, len(SPECIES)))
+    lac[slots, :3] = rng.poisson([2.0, 30.0, 10.0], size=(live, 3))
+    volume = np.where(alive > 0, rng.uniform(1.0, 3.0, capacity), 1.0)
+    return {"lac": lac, "volume": volume, "growth_rate": np.full(capacity, 0.005),
+            "alive": alive, "glucose": 0.0, "lactose": 0.3,
+            "regulation": rng.uniform(0.0, 0.3, capacity)}
+
+
+@pytest.mark.parametrize("workers", [4])
+def test_concurrent_chunks_give_the_same_trajectory_as_one_call(core, workers):
+    """``workers`` cuts the live rows into chunks advanced in threads; every cell draws by
+    its own counter, so the counts are bit-identical to one call, step after step."""
+    from greybox_processes.lac.process import MIN_CHUNK
+
+    capacity, live = 4 * MIN_CHUNK, 3 * MIN_CHUNK + 5   # a 2048-row batch: 4 chunks of 512
+    runs = {}
+    for w in (1, workers):
+        process = LacOperon({"capacity": capacity, "seed": 3, "regulation": "store",
+                             "workers": w}, core=core)
+        state = _busy_population(capacity, live, seed=11)
+        for _ in range(2):
+            state["lac"] = state["lac"] + process.update(state, 1.0)["lac"]
+        runs[w] = state["lac"]
+    assert runs[1].sum() > 0
+    np.testing.assert_array_equal(runs[workers], runs[1])
+
+
+def test_an_error_in_any_chunk_is_raised(core):
+    """A cell whose volume is not positive in the last chunk stops the update, as in one call."""
+    from greybox_processes.lac.process import MIN_CHUNK
+
+    capacity = 2 * MIN_CHUNK
+    process = LacOperon({"capacity": capacity, "seed": 3, "regulation": "store",
+                         "workers": 2}, core=core)
+    state = _busy_population(capacity, capacity, seed=4)
+    state["volume"][-1] = -1.0
+    with pytest.raises(SimulationError, match="volume"):
+        process.update(state, 1.0)
+
+
+def test_workers_must_not_be_negative(core):
+    with pytest.raises(ValueError, match="workers must be >= 0"):
+        LacOperon({"workers": -1}, core=core)
+
+
+def test_chunks_are_a_power_of_two_of_equal_slices():
+    from greybox_processes.lac.process import MIN_CHUNK, _chunks
+
+    assert _chunks(2048, 1) == [slice(0, 2048)]
+    assert _chunks(2048, 3) == [slice(0, 1024), slice(1024, 2048)]
+    assert _chunks(4 * MIN_CHUNK, 8) == [slice(i * MIN_CHUNK, (i + 1) * MIN_CHUNK)
+                                         for i in range(4)]
+    assert _chunks(MIN_CHUNK, 4) == [slice(0, MIN_CHUNK)]   # too few rows to share

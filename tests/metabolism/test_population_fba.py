@@ -441,3 +441,46 @@ def test_a_later_stage_the_solver_calls_infeasible_is_retried_with_a_looser_hold
     # balance; a retry at the last stage once reported held exchanges, off by the slack)
     np.testing.assert_allclose(shared.growth, shared.recorded[:, 0], rtol=0, atol=1e-8)
     np.testing.assert_allclose(shared.fluxes, shared.recorded[:, 1:], rtol=0, atol=1e-8)
+
+
+def test_a_repeated_numerical_fallback_warns_once_and_is_counted(caplog):
+    """A long run loosens holds hundreds of times: the first of each kind is a WARNING, the
+    repeats are DEBUG, and every one is counted (nothing is hidden, the log stays readable)."""
+    from types import SimpleNamespace
+
+    from greybox_processes.metabolism.population_lp import _LexicographicLP
+
+    lp = SimpleNamespace(fallbacks={})
+    with caplog.at_level("DEBUG", logger="greybox_processes.metabolism.population_lp"):
+        for _ in range(5):
+            _LexicographicLP.note_fallback(lp, ("hold", 2), "stage %d loosened", 2)
+        _LexicographicLP.note_fallback(lp, ("hold", 3), "stage %d loosened", 3)
+    levels = [(r.levelname, r.getMessage().split(" (")[0]) for r in caplog.records]
+    assert levels.count(("WARNING", "stage 2 loosened")) == 1
+    assert levels.count(("DEBUG", "stage 2 loosened")) == 4
+    assert ("WARNING", "stage 3 loosened") in levels
+    assert lp.fallbacks == {("hold", 2): 5, ("hold", 3): 1}
+
+
+def test_fallback_counts_can_span_the_calls_of_a_run(lactose_model, monkeypatch, caplog):
+    """PopulationMetabolism passes one dict to every step's solve: a fallback repeated over
+    steps warns once per run, and the dict counts them all."""
+    from greybox_processes.metabolism import population_lp
+
+    stages_class = population_lp._stages_class(lactose_model)
+    original = stages_class.optimize
+
+    def refuse_stage_1_strictly(self, stage, held):
+        if stage == 1 and not getattr(self, "_refused", False):
+            self._refused = True
+            return "infeasible", float("nan")
+        return original(self, stage, held)
+
+    monkeypatch.setattr(stages_class, "optimize", refuse_stage_1_strictly)
+    counts = {}
+    bounds = _lacy_population(np.random.default_rng(3), 5)
+    with caplog.at_level("WARNING", logger="greybox_processes.metabolism.population_lp"):
+        for _ in range(3):
+            solve_population(lactose_model, EXCHANGES, bounds, fallbacks=counts)
+    warned = [r for r in caplog.records if "held to" in r.getMessage()]
+    assert sum(counts.values()) == 3 and len(warned) == 1

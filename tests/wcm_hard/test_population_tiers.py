@@ -154,6 +154,24 @@ def test_tier1_population_budget_closes_in_the_metabolism(composites_dir, base_c
         assert evidence[f"{element}_relative_violation"] == result.score or element == "N"
 
 
+def test_a_data_only_population_is_found_only_for_the_element_audit(composites_dir):
+    spec = composites_dir / "ecoli_black_box.yaml"
+    assert population_cell(spec) is None            # tiers 3 and 6 need a metabolism
+    cell = population_cell(spec, data_only=True)    # tier 1 audits its medium and cells
+    assert cell.data_only and cell.variables["ledger"] == "medium.ledger"
+
+
+@pytest.mark.slow
+def test_tier1_audits_the_data_only_population(composites_dir, base_core):
+    """The black box has no stoichiometry: its medium, ledger and cells do not balance,
+    and tier 1 (the data-only half of tier 7) now measures by how much."""
+    result = _tier(1, composites_dir / "ecoli_black_box.yaml", base_core,
+                   quick_population_minutes=20)
+    assert result.status == "fail" and math.isfinite(result.score), result.notes
+    assert result.evidence["data_only"] and result.score > 1e-3
+    assert any("data-only metabolism" in note for note in result.notes)
+
+
 @pytest.mark.slow
 def test_tiers_2_5_8_screen_the_populations_cell(composites_dir, base_core):
     spec = composites_dir / SPEC

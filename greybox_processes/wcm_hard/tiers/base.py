@@ -19,7 +19,7 @@ import numpy as np
 from ...framework.base import GreyboxStep
 from ...errors import SpecError
 from ...framework.document import edge_nodes, resolve_wire
-from ...framework.loading import build_document
+from ...framework.loading import build_document, load_spec
 from ...framework.registry import default_core, resolve_process_class
 
 __all__ = ["TierResult", "TierStep", "PASS", "FAIL", "NOT_APPLICABLE", "ERROR",
@@ -95,6 +95,9 @@ class TierStep(GreyboxStep):
         "out_dir": {"_type": "string", "_default": ""},
         # the engine of the composite runs: 'pbg' (process-bigraph) or 'vivarium'
         "engine": {"_type": "string", "_default": "pbg"},
+        # spec parameters for every composite the tier runs ({'seed': 3, 'lac_bias': 2.0}): a
+        # replicate of the tier; each name must be a parameter the spec declares
+        "parameters": {"_type": "node", "_default": {}},
     }
 
     def initialize(self, config):
@@ -106,9 +109,27 @@ class TierStep(GreyboxStep):
         if self.config["engine"] not in ENGINES:
             raise ValueError(f"tier {self.tier}: engine must be one of {', '.join(ENGINES)}, "
                              f"got {self.config['engine']!r}")
+        self._check_parameters()
         self.result: TierResult | None = None
         #: the engine of the composites this evaluation ran (None until it runs one)
         self.engine_used: str | None = None
+
+    def _check_parameters(self):
+        given = self.config["parameters"] or {}
+        if not isinstance(given, dict):
+            raise ValueError(f"tier {self.tier}: 'parameters' maps spec parameter names to "
+                             f"values (e.g. {{seed: 3}}), got {type(given).__name__}")
+        if not given:
+            return
+        declared = load_spec(self.config["spec"]).parameters or {}
+        unknown = sorted(set(given) - set(declared))
+        if unknown:
+            raise ValueError(f"tier {self.tier}: {self.config['spec']} declares no parameter "
+                             f"{unknown}; it declares {sorted(declared)}")
+
+    def spec_parameters(self) -> dict:
+        """The spec parameters this tier's runs use (config ``parameters``; {} for defaults)."""
+        return dict(self.config["parameters"] or {})
 
     def inputs(self):
         return {}
@@ -127,6 +148,8 @@ class TierStep(GreyboxStep):
         result.quick = bool(self.config["quick"])
         result.wall_s = wallclock.perf_counter() - started
         result.engine = self.engine_used
+        if self.spec_parameters():
+            result.evidence.setdefault("parameters", self.spec_parameters())
         if self.engine_used is None and self.config["engine"] != "pbg":
             result.notes.append(f"engine {self.config['engine']!r} not used: this evaluation "
                                 "ran no composite")
@@ -135,13 +158,15 @@ class TierStep(GreyboxStep):
 
     def run_composite(self, spec, time: float, **kwargs):
         """:func:`~...framework.run.run` of ``spec`` for ``time`` in this tier's engine
-        (config ``engine``), without a progress bar; ``kwargs`` go to ``run`` (``overrides``,
-        ...). Every composite a tier runs goes through here, so that the result records
+        (config ``engine``) with its spec ``parameters``, without a progress bar; ``kwargs``
+        go to ``run`` (``overrides``, ...). Every composite a tier runs goes through here, so that the result records
         the engine (:attr:`TierResult.engine`)."""
         from ...framework.run import run
 
         self.engine_used = self.config["engine"]
-        return run(spec, time, engine=self.config["engine"], progress=False, **kwargs)
+        params = {**self.spec_parameters(), **(kwargs.pop("params", None) or {})}
+        return run(spec, time, engine=self.config["engine"], progress=False,
+                   params=params or None, **kwargs)
 
     def _evaluate(self, client) -> TierResult:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -8,6 +8,13 @@ its wires. Every process or step of the spec whose config has ``capacity`` holds
 stores of that many slots; :func:`population_overrides` sets them (and ``initial_cells``)
 together, since they must agree.
 
+A data-only population (a node whose class declares ``swaps_for = 'PopulationMetabolism'``,
+e.g. :class:`~greybox_processes.neural.population_blackbox.PopulationDataOnly`: the same ports,
+no stoichiometry) is found with ``population_cell(..., data_only=True)`` (tier 1 only): its
+element accounting (the atoms of glucose and lactose, the composition and dry mass of the
+cells) is that of a PopulationMetabolism of :data:`ACCOUNTING_MODEL` with the same culture
+config, since the black box has none of its own.
+
 Units: time in minutes (the population's clock), volumes in fL, medium in mM, biomass in
 gDW/L.
 """
@@ -23,12 +30,18 @@ from ...framework.document import resolve_wire
 from ...framework.registry import default_core
 from .base import is_population_metabolism, process_class, process_nodes
 
-__all__ = ["PopulationCell", "population_cell", "population_overrides", "required_slots",
+__all__ = ["PopulationCell", "population_cell", "is_population_data_only", "ACCOUNTING_MODEL",
+           "population_overrides", "required_slots",
            "live_biomass", "lp_biomass", "population_element_budget", "growth_ceiling",
            "substrate_cells", "population_slots", "CAPACITY_MARGIN"]
 
 #: spare slots over the expected number of cells (division times scatter around the mean)
 CAPACITY_MARGIN = 1.3
+#: the genome-scale model whose formulas account for a data-only population's elements
+ACCOUNTING_MODEL = "iJO1366"
+#: config keys a data-only population shares with PopulationMetabolism (the culture)
+_CULTURE_KEYS = ("capacity", "initial_biomass", "initial_cells", "initial_volume",
+                 "initial_glucose", "initial_lactose", "lac_species")
 
 
 @dataclass
@@ -39,29 +52,48 @@ class PopulationCell:
     node: dict
     #: ``{port: dataset variable}`` of the metabolism's wires (``cells.volume``, ...)
     variables: dict
+    #: a data-only swap for PopulationMetabolism (no stoichiometry of its own)
+    data_only: bool = False
 
     def config(self) -> dict:
         """A copy of the metabolism node's config."""
         return dict(self.node.get("config") or {})
 
     def instance(self, **config_changes):
-        """The PopulationMetabolism the node builds (with ``config_changes``)."""
-        cls = process_class(self.node)
-        return cls({**self.config(), **config_changes}, default_core())
+        """The PopulationMetabolism the node builds (with ``config_changes``); for a data-only
+        node, the PopulationMetabolism of :data:`ACCOUNTING_MODEL` with its culture config
+        (the atoms, composition and dry mass its elements are counted with)."""
+        config = {**self.config(), **config_changes}
+        if self.data_only:
+            from ...metabolism.population_process import PopulationMetabolism
+
+            culture = {k: v for k, v in config.items() if k in _CULTURE_KEYS}
+            return PopulationMetabolism({**culture, "model": ACCOUNTING_MODEL},
+                                        default_core())
+        return process_class(self.node)(config, default_core())
 
     def interval(self) -> float:
         """The metabolism node's interval (its time unit; 1.0 when unset)."""
         return float(self.node.get("interval", 1.0))
 
 
-def population_cell(spec, overrides=None) -> PopulationCell | None:
-    """The spec's population cell (its ``PopulationMetabolism``), or None."""
+def is_population_data_only(node) -> bool:
+    """True for a node whose class is a data-only swap for PopulationMetabolism (declares
+    ``swaps_for = 'PopulationMetabolism'``: the same ports, no stoichiometry)."""
+    cls = process_class(node) if node else None
+    return getattr(cls, "swaps_for", None) == "PopulationMetabolism"
+
+
+def population_cell(spec, overrides=None, *, data_only: bool = False) -> PopulationCell | None:
+    """The spec's population cell (its ``PopulationMetabolism``), or None; with
+    ``data_only``, a data-only swap for it is accepted too (:attr:`PopulationCell.data_only`)."""
     for path, node in process_nodes(spec, overrides).items():
-        if is_population_metabolism(node):
+        swap = data_only and is_population_data_only(node)
+        if is_population_metabolism(node) or swap:
             wires = {**(node.get("inputs") or {}), **(node.get("outputs") or {})}
             variables = {port: ".".join(map(str, resolve_wire(path, wire)))
                          for port, wire in wires.items()}
-            return PopulationCell(path, node, variables)
+            return PopulationCell(path, node, variables, data_only=swap)
     return None
 
 

@@ -22,8 +22,9 @@ balanced in C, N and P (cobra's ``check_mass_balance``); unbalanced ones are lis
 tier. Exchanges that are not tracked in stores (CO2, O2, NH4, Pi, acetate) are the open boundary
 to an infinite reservoir and are not recorded, so they cannot be audited from a run.
 
-Population cells (a ``PopulationMetabolism``, e.g. ``composites/ecoli_population.yaml``,
-:mod:`.population`): the closed budget ``medium (glucose, lactose) + biomass + ledger`` per
+Population cells (a ``PopulationMetabolism``, e.g. ``composites/ecoli_population.yaml``, or
+a data-only swap for it such as ``composites/ecoli_black_box.yaml``'s, whose elements are
+counted with iJO1366's formulas; :mod:`.population`): the closed budget ``medium (glucose, lactose) + biomass + ledger`` per
 element of the ``ledger`` store, the biomass being the sum over live cells of dry mass x
 cells per litre. The evidence splits the violation in two: the metabolism's own budget, with
 the biomass its LPs made (exact for a balanced network), and the budget with the biomass in
@@ -42,9 +43,9 @@ import math
 import numpy as np
 
 from ...errors import SimulationError
-from .base import FAIL, PASS, TierStep, dfba_instance, dfba_node
-from .population import (live_biomass, lp_biomass, population_cell, population_element_budget,
-                         run_population)
+from .base import FAIL, PASS, TierStep, dfba_instance, dfba_node, process_class
+from .population import (ACCOUNTING_MODEL, live_biomass, lp_biomass, population_cell,
+                         population_element_budget, run_population)
 
 __all__ = ["integrated_violation", "relative_violation", "element_contents",
            "dfba_element_budget", "ConservationTier", "ELEMENTS", "EPSILON"]
@@ -168,7 +169,7 @@ class ConservationTier(TierStep):
         """``(path, node)`` of the process writing the culture (concentrations and biomass)."""
         from .base import process_nodes
 
-        for path, node in process_nodes(spec).items():
+        for path, node in process_nodes(spec, self.spec_parameters()).items():
             outputs = node.get("outputs") or {}
             if "concentrations" in outputs and "biomass" in outputs:
                 return path, node
@@ -178,7 +179,7 @@ class ConservationTier(TierStep):
         from ...metabolism.models import load_model
 
         spec = self.config["spec"]
-        population = population_cell(spec)
+        population = population_cell(spec, self.spec_parameters(), data_only=True)
         if population is not None:
             return self._evaluate_population(population)
         path, node = self._cell_node(spec)
@@ -186,7 +187,7 @@ class ConservationTier(TierStep):
             return self.not_applicable("the composite has no culture stores (a process writing "
                                        "concentrations and biomass) to audit for elements")
         config = node.get("config") or {}
-        dfba_path, dfba = dfba_node(spec)
+        dfba_path, dfba = dfba_node(spec, self.spec_parameters())
         model_name = config.get("model", "textbook_lactose")
         exchanges = list(config.get("exchanges", ["EX_glc__D_e", "EX_lcts_e"]))
         model = dfba_instance(dfba).model if dfba is not None else load_model(model_name)
@@ -301,7 +302,17 @@ class ConservationTier(TierStep):
                      "'metabolism_own': the same with the biomass the LPs made, so the "
                      "difference is the coupling of the metabolism to the process that grows "
                      "the cells (both use the growth rate decided one update ahead)")
-        bad = unbalanced_reactions(metabolism.model)
+        if cell.data_only:
+            # no reactions to check; the atoms and the cells' composition are iJO1366's
+            bad = {}
+            evidence["data_only"] = True
+            notes.append(f"data-only metabolism ({process_class(cell.node).__name__}): no "
+                         "stoichiometry of its own; the medium's atoms, the cells' dry mass and "
+                         f"composition are counted with {ACCOUNTING_MODEL}'s formulas (the cell "
+                         "it stands for). 'metabolism_own' uses the biomass its predicted "
+                         "growth rates make")
+        else:
+            bad = unbalanced_reactions(metabolism.model)
         evidence["unbalanced_internal_reactions"] = bad
         score = math.inf if stopped is not None else max(scores)
         ok = score < EPSILON and not bad

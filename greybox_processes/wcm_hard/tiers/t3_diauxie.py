@@ -63,7 +63,7 @@ class DiauxieTier(TierStep):
         """``(experiment, pre-induced reference)`` Datasets of the spec (in the tier's
         engine)."""
         spec = self.config["spec"]
-        path, node = dfba_node(spec)
+        path, node = dfba_node(spec, self.spec_parameters())
         key = ".".join(map(str, path)) + ".config.iptg"
         experiment = self.run_composite(spec, self.config["time"])
         reference = self.run_composite(spec, self.config["time"], overrides={key: True})
@@ -74,13 +74,13 @@ class DiauxieTier(TierStep):
         from .. import refdata
 
         lags = refdata.diauxic_lags()
-        population = population_cell(self.config["spec"])
+        population = population_cell(self.config["spec"], self.spec_parameters())
         if population is not None:
             strain = self.config["strain"]
             return population_diauxie(self, population,
                                       float(lags.loc[strain, "diauxic_lag_min"]),
                                       float(lags.loc[strain, "lag_err_min"]))
-        path, node = dfba_node(self.config["spec"])
+        path, node = dfba_node(self.config["spec"], self.spec_parameters())
         config = (node or {}).get("config") or {}
         if node is None or len(config.get("exchanges", [])) < 2 or "EX_lcts_e" not in \
                 config.get("exchanges", []):

@@ -36,11 +36,11 @@ _LAG_NAMES = {"alive": "cells.alive", "volume": "cells.volume", "lac": "cells.la
               "growth_rate": "cells.growth_rate", "glucose": "medium.glucose"}
 
 
-def lac_switch_key(spec, cell) -> str | None:
+def lac_switch_key(spec, cell, parameters=None) -> str | None:
     """Dotted override key of the ``iptg`` switch of the process writing the cell's lac
     store (the IPTG reference population), or None when it has none."""
     target = tuple(resolve_wire(cell.path, (cell.node.get("inputs") or {}).get("lac", [])))
-    for path, node in process_nodes(spec).items():
+    for path, node in process_nodes(spec, parameters).items():
         wires = (node.get("outputs") or {}).values()
         writes = any(tuple(resolve_wire(path, w)) == target for w in wires)
         if writes and path != cell.path and "iptg" in (node.get("config") or {}):
@@ -48,10 +48,10 @@ def lac_switch_key(spec, cell) -> str | None:
     return None
 
 
-def learned_lac_bias(spec) -> float:
+def learned_lac_bias(spec, parameters=None) -> float:
     """The decoder lac bias (``induction_offset``) a controller node learned from measured
-    lags, or 0.0 when the spec has none."""
-    for node in process_nodes(spec).values():
+    lags, or 0.0 when the spec has none (with spec ``parameters`` applied)."""
+    for node in process_nodes(spec, parameters).values():
         value = (node.get("config") or {}).get("induction_offset")
         if isinstance(value, (int, float)) and value:
             return float(value)
@@ -97,7 +97,7 @@ def population_diauxie(step, cell, observed: float, observed_err: float):
     from ...ecoli.lag import population_lag, single_cell_lags
 
     spec = step.config["spec"]
-    key = lac_switch_key(spec, cell)
+    key = lac_switch_key(spec, cell, step.spec_parameters())
     if key is None:
         return step.not_applicable("the population's lac store is written by no process with "
                                    "an iptg switch: the pre-induced reference cannot be run")
@@ -148,7 +148,7 @@ def population_diauxie(step, cell, observed: float, observed_err: float):
              + (" (quick mode: fewer initial cells than full mode's "
                 f"{step.config['population_cells']}, and the run length of "
                 "quick_population_minutes)" if quick else "")]
-    bias = learned_lac_bias(spec)
+    bias = learned_lac_bias(spec, step.spec_parameters())
     if bias:
         evidence["learned_lac_bias"] = bias
         notes.append("the grey box's lac bias was learned from Julou et al.'s measured lags at "

@@ -5,6 +5,15 @@ Pure score: :func:`double_dissociation` - given the tier-3 lag errors of the cel
 mechanistic-only baseline, and the tier-1 violations of the cell and of the data-only baseline,
 the cell passes when it is strictly better on both (lower error, lower violation).
 
+Replicates (``replicates``: a list of spec-parameter mappings, e.g. one per training seed,
+``{seed: 100, lac_bias: 2.038}``): tiers 3 and 1 run once per replicate on every cell, each
+replicate's parameters applied to each spec that declares them (a population seed to all, a
+learned bias to the grey box), and each half is judged by a one-sided Wilcoxon signed-rank test
+paired by replicate (:func:`.paired_test.paired_comparison`): the cell wins a half when
+p < ``alpha``. That is "significantly outperform" of the seed; with five replicates all five must
+win (p = 1/32), and fewer than five can never reach p < 0.05. Without replicates the tier
+compares one run of each cell (strict inequality, said in the notes).
+
 Runs: tiers 3 and 1 on the cell and on the baselines (``tier1_steps`` / ``tier3_time`` set the
 length of those runs; 0 keeps each tier's own default, 1e5 steps in full mode for tier 1). The baselines are spec paths
 (``mechanistic_baseline``, ``data_baseline``); by default the specs next to the certified
@@ -17,11 +26,16 @@ ran in that engine.
 """
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 
+from ...framework.loading import load_spec
 from ...framework.registry import default_core
 from .base import FAIL, NOT_APPLICABLE, PASS, TierStep
+from .paired_test import paired_comparison
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["double_dissociation", "baseline_names", "AblationTier"]
 
@@ -68,11 +82,23 @@ class AblationTier(TierStep):
                      "mechanistic_baseline": {"_type": "string", "_default": ""},
                      "data_baseline": {"_type": "string", "_default": ""},
                      "tier1_steps": {"_type": "integer", "_default": 0},
-                     "tier3_time": {"_type": "float", "_default": 0.0}}
+                     "tier3_time": {"_type": "float", "_default": 0.0},
+                     # spec parameters of each replicate ([{seed: 100, lac_bias: 2.04}, ...])
+                     "replicates": {"_type": "list[node]", "_default": []},
+                     # significance level of the paired test over replicates
+                     "alpha": {"_type": "float", "_default": 0.05}}
 
     def initialize(self, config):
         super().initialize(config)
         self.prior = {}  # {tier: TierResult} of the certified spec, reused when given
+        replicates = self.config["replicates"]
+        if not isinstance(replicates, list) or not all(isinstance(r, dict) and r
+                                                       for r in replicates):
+            raise ValueError("tier 7: 'replicates' is a list of spec-parameter mappings, one "
+                             "per replicate (e.g. [{seed: 100, lac_bias: 2.04}, {seed: 101, "
+                             f"lac_bias: 2.1}}]), got {replicates!r}")
+        if not 0.0 < self.config["alpha"] < 1.0:
+            raise ValueError(f"tier 7: alpha must lie in (0, 1), got {self.config['alpha']}")
 
     def _baseline(self, key, default_name):
         if self.config[key]:
@@ -80,13 +106,14 @@ class AblationTier(TierStep):
         candidate = Path(self.config["spec"]).parent / default_name
         return str(candidate) if candidate.is_file() else None
 
-    def _tier(self, cls, spec, client):
+    def _tier(self, cls, spec, client, parameters=None):
         engine = self.config["engine"]
         earlier = self.prior.get(cls.tier) if spec == self.config["spec"] else None
-        if earlier is not None and earlier.engine in (engine, None):
+        if earlier is not None and earlier.engine in (engine, None) and not parameters:
             self.engine_used = self.engine_used or earlier.engine
             return earlier
-        config = {"spec": spec, "quick": self.config["quick"], "engine": engine}
+        config = {"spec": spec, "quick": self.config["quick"], "engine": engine,
+                  "parameters": dict(parameters or {})}
         if cls.tier == 1 and self.config["tier1_steps"] > 0:  # the same count for all cells
             config.update(steps=self.config["tier1_steps"], quick_steps=self.config["tier1_steps"])
         if cls.tier == 3 and self.config["tier3_time"] > 0:
@@ -107,6 +134,8 @@ class AblationTier(TierStep):
         data = self._baseline("data_baseline", data_name)
         evidence = {"mechanistic_baseline": mech, "data_baseline": data}
         values = {}
+        if self.config["replicates"] and mech and data:
+            return self._evaluate_replicates(client, mech, data, evidence)
         if mech:
             cell3 = self._tier(DiauxieTier, self.config["spec"], client)
             base3 = self._tier(DiauxieTier, mech, client)
@@ -143,3 +172,96 @@ class AblationTier(TierStep):
                 notes.append(f"{half}: the cell wins by less than 10% ({c:.3g} vs {b:.3g})")
         return self.make(PASS if verdict["passed"] else FAIL, score, evidence=evidence,
                          notes=notes)
+
+    def _replicate_parameters(self, specs: dict) -> list:
+        """``[{role: parameters}]``: each replicate's parameters restricted to those each spec
+        declares; a name no spec declares is an error (a misspelt seed would silently give
+        identical replicates)."""
+        declared = {role: set(load_spec(spec).parameters or {}) for role, spec in specs.items()}
+        everywhere = set().union(*declared.values())
+        out = []
+        for i, replicate in enumerate(self.config["replicates"]):
+            unknown = sorted(set(replicate) - everywhere)
+            if unknown:
+                raise ValueError(f"tier 7: replicate {i} sets {unknown}, which none of "
+                                 f"{sorted(specs.values())} declares as a parameter")
+            out.append({role: {k: v for k, v in replicate.items() if k in names}
+                        for role, names in declared.items()})
+        return out
+
+    def _evaluate_replicates(self, client, mech, data, evidence):
+        from tqdm.auto import tqdm
+
+        from .t1_conservation import ConservationTier
+        from .t3_diauxie import DiauxieTier
+
+        specs = {"cell": self.config["spec"], "mechanistic": mech, "data": data}
+        replicates = self._replicate_parameters(specs)
+        scores = {"tier3_cell": [], "tier3_mechanistic": [], "tier1_cell": [], "tier1_data": []}
+        statuses = []
+        runs = (("tier3_cell", DiauxieTier, "cell"), ("tier3_mechanistic", DiauxieTier,
+                                                        "mechanistic"),
+                ("tier1_cell", ConservationTier, "cell"), ("tier1_data", ConservationTier, "data"))
+        # a replicate is four tier runs (minutes each on a genome-scale population): a bar in a
+        # terminal (disable=None: off when stderr is not a TTY), a log line each otherwise
+        bar = tqdm(total=len(replicates) * len(runs), desc="tier 7 replicates", unit="run",
+                   leave=False, disable=None)
+        try:
+            for i, parameters in enumerate(replicates):
+                row = {}
+                for key, cls, role in runs:
+                    logger.info("tier 7: replicate %d/%d, %s (%s)", i + 1, len(replicates),
+                                key, parameters[role])
+                    bar.set_postfix_str(f"replicate {i + 1}/{len(replicates)}: {key}")
+                    result = self._tier(cls, specs[role], client, parameters[role])
+                    scores[key].append(result.score)
+                    row[key] = result.status
+                    bar.update()
+                statuses.append(row)
+        finally:
+            bar.close()
+        evidence.update({"replicates": list(self.config["replicates"]),
+                         "replicate_statuses": statuses, "alpha": self.config["alpha"]})
+        halves = {"tier3": ("tier3_cell", "tier3_mechanistic"),
+                  "tier1": ("tier1_cell", "tier1_data")}
+        missing = []
+        for half, (cell, base) in halves.items():
+            if any(v is None for v in scores[cell] + scores[base]):
+                evidence[half] = {"cell": scores[cell], "baseline": scores[base]}
+                missing.append(half)
+            else:
+                evidence[half] = paired_comparison(scores[cell], scores[base],
+                                                   alpha=self.config["alpha"])
+        n = len(replicates)
+        notes = ["score = number of the two comparisons won (2 to pass)",
+                 f"each comparison: one-sided Wilcoxon signed-rank test over {n} replicates "
+                 f"paired by replicate, won when p < {self.config['alpha']:g}"]
+        if n < 5:
+            notes.append(f"{n} replicates: the smallest p the test can give is {0.5 ** n:g}, "
+                         "so fewer than 5 replicates cannot win at alpha 0.05")
+        notes += [f"{half}: a replicate produced no score (statuses in replicate_statuses)"
+                  for half in missing]
+        for half in halves:
+            if half in missing:
+                continue
+            comparison = evidence[half]
+            notes.append(f"{half}: cell {_summary(comparison['cell_mean'], comparison['cell_sd'])}"
+                         f" vs baseline {_summary(comparison['baseline_mean'], comparison['baseline_sd'])}"
+                         f", {comparison['wins']}/{n} won, p = {comparison['p']:.3g}")
+            if comparison["identical_replicates"]:
+                notes.append(f"{half}: every replicate gave the same scores (the runs do not "
+                             "depend on what the replicates set): counted as one pair")
+        if missing:
+            return self.make(NOT_APPLICABLE, evidence=evidence, notes=notes)
+        evidence.update({"dynamic": evidence["tier3"]["significant"],
+                         "conservation": evidence["tier1"]["significant"]})
+        evidence["passed"] = evidence["dynamic"] and evidence["conservation"]
+        score = float(evidence["dynamic"]) + float(evidence["conservation"])
+        return self.make(PASS if evidence["passed"] else FAIL, score, evidence=evidence,
+                         notes=notes)
+
+
+def _summary(mean, sd) -> str:
+    if sd is None:
+        return f"{mean:.3g}"
+    return f"{mean:.3g} +/- {sd:.2g}"
