@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from greybox_processes.wcm_hard.tiers.paired_test import signed_rank_p_less
+
 OBSERVED = 41.0           # Julou et al. 2020, MG1655 at 0.02% lactose (tier 3's reference)
 LEVELS = (0.02, 0.2)
 
@@ -68,17 +70,6 @@ def _lag(experiment, reference):
         return population_lag(experiment, reference).lag_min
     except ValueError:
         return math.inf
-
-
-def _wilcoxon(better, worse):
-    """One-sided Wilcoxon signed-rank p that ``better`` < ``worse`` (paired), or nan."""
-    from scipy.stats import wilcoxon
-
-    d = np.asarray(worse, float) - np.asarray(better, float)
-    d = np.where(np.isfinite(d), d, 1e9)          # a cell that never recovers: worst possible
-    if np.all(d == 0):
-        return float("nan")
-    return float(wilcoxon(d, alternative="greater").pvalue)
 
 
 def main():
@@ -139,8 +130,9 @@ def main():
         "grey_shorter_at_0.2": [r["grey_0.2"] < r["grey_0.02"] for r in rows if "grey_0.2" in r],
         "glass_shorter_at_0.2": [r["glass_0.2"] < r["glass_0.02"] for r in rows
                                  if "glass_0.2" in r],
-        "p_grey_better_than_mechanistic_only": _wilcoxon(error["grey"], error["mech"]),
-        "p_grey_better_than_glass": _wilcoxon(error["grey"], error["glass"]),
+        # tier 7's test: one-sided Wilcoxon signed-rank, paired by seed, inf ranked last
+        "p_grey_better_than_mechanistic_only": signed_rank_p_less(error["grey"], error["mech"]),
+        "p_grey_better_than_glass": signed_rank_p_less(error["grey"], error["glass"]),
         "wall_s": wallclock.perf_counter() - started, "settings": settings, "levels": levels,
     }
     print("| train seed | bias | grey 0.02% | grey 0.2% | glass 0.02% | glass 0.2% | "

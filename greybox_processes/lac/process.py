@@ -375,9 +375,7 @@ class LacOperon(GreyboxProcess):
                   np.arange(rows) < slots.size,
                   None if regulation is None else gather(regulation, 0.0), cells)
         counts, key, error = self._advance(inputs, glucose, lactose, float(interval))
-        with jax.enable_x64(self._x64):
-            check_errors(LacState(counts=counts, key=key, error=error),
-                         self.config["max_events"])
+        check_errors(LacState(counts=counts, key=key, error=error), self.config["max_events"])
         moved = np.asarray(counts, dtype=np.float64)[:slots.size]
         self._key = key
         new = lac.copy()

@@ -102,8 +102,7 @@ def paired_comparison(cell, baseline, *, alpha: float = 0.05) -> dict:
     d = _differences(cell, baseline)
     if len(d) == 0:
         raise ValueError("no replicates to compare: give at least one paired score")
-    identical = len(d) > 1 and all(
-        a == cell[0] and b == baseline[0] for a, b in zip(cell[1:], baseline[1:]))
+    identical = len(d) > 1 and bool(np.all(cell == cell[0]) and np.all(baseline == baseline[0]))
     p = signed_rank_p_less(cell[:1], baseline[:1]) if identical else \
         signed_rank_p_less(cell, baseline)
     cell_mean, cell_sd = _spread(cell)

@@ -262,7 +262,6 @@ class ConservationTier(TierStep):
         spec = self.config["spec"]
         minutes = self.config["quick_population_minutes" if self.config["quick"]
                               else "population_minutes"]
-        metabolism = cell.instance()
         initial = int(cell.config().get("initial_cells", 1))
         interval = cell.interval()
         duration = math.ceil(minutes / interval - 1e-9) * interval
