@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from greybox_processes.neural.lac_lag_learning import REPORT_NAME, learned_offset
 from greybox_processes.wcm_hard.tiers.paired_test import signed_rank_p_less
 
 OBSERVED = 41.0           # Julou et al. 2020, MG1655 at 0.02% lactose (tier 3's reference)
@@ -95,8 +96,10 @@ def main():
     high = {**settings, "capacity": args.capacity_high}
     trained = []
     for folder in args.reports:
-        report = json.loads((Path(folder) / "grey_box_lac_lags.json").read_text())
-        trained.append((report["simulation"]["seed"], report["induction_offset"]))
+        path = Path(folder) / REPORT_NAME
+        report = json.loads(path.read_text())
+        # learned_offset refuses a bias learned on other controller weights than the shipped
+        trained.append((report["simulation"]["seed"], learned_offset(path)))
     jobs = []
     for train_seed, bias in trained:
         seed = args.eval_seed_base + train_seed

@@ -168,7 +168,8 @@ def ecoli_grey_box(*, weights: str = CONTROLLER_WEIGHTS, lac_bias: float | None 
     document = ecoli_mechanistic_only(**kwargs)
     state = document["state"]
     config = {"capacity": state["lac"]["config"]["capacity"], "weights": weights,
-              "induction_offset": learned_offset() if lac_bias is None else float(lac_bias),
+              "induction_offset": (learned_offset(weights=weights) if lac_bias is None
+                                   else float(lac_bias)),
               **(controller_config or {})}
     own = {name: ["cells", name] for name in (*_CONTROLLER_STORES, "regulation")}
     controller = {

@@ -22,32 +22,43 @@ from ..metabolism.population_process import LACTOSE_MW, percent_to_mM
 from ..neural.lac_lag_learning import (DEFAULT_OFFSETS, LAG_FILE, REPORT_NAME, TRAINING_PERCENT,
                                        fit_offset, leave_one_strain_out, read_training_lags,
                                        target_lag)
-from ..neural.networks import WEIGHTS_DIR
+from ..neural.composites import CONTROLLER_WEIGHTS
+from ..neural.networks import WEIGHTS_DIR, load_weights, weights_fingerprint
 from .cells import ecoli_grey_box
 from .composites import LAC_SPECIES
 from .lag import population_lag, single_cell_lags
 
-__all__ = ["lag_curve", "train_lac_lags", "LacLagReport"]
+__all__ = ["lag_curve", "train_lac_lags", "LacLagReport", "controller_record"]
 
 log = logging.getLogger(__name__)
 
 
-def _population(offset, *, iptg=False, percent, initial_cells, capacity, seed, model):
+def _population(offset, *, iptg=False, percent, initial_cells, capacity, seed, model, weights):
     return ecoli_grey_box(iptg=iptg, capacity=capacity, initial_cells=initial_cells, seed=seed,
                           model=model, initial_lactose=percent_to_mM(percent, LACTOSE_MW),
-                          lac_bias=float(offset))
+                          lac_bias=float(offset), weights=weights)
+
+
+def controller_record(weights: str = CONTROLLER_WEIGHTS) -> dict:
+    """What the bias is learned on: the controller weights' name, fingerprint (checked by
+    :func:`~greybox_processes.neural.lac_lag_learning.learned_offset`) and pre-training."""
+    header, _ = load_weights(weights)
+    return {"weights": str(weights), "fingerprint": weights_fingerprint(weights),
+            "pre_training": {k: header.get(k) for k in ("training", "trained_on", "held_out",
+                                                        "command")}}
 
 
 def lag_curve(offsets=DEFAULT_OFFSETS, *, percent: float = TRAINING_PERCENT,
               initial_cells: int = 4, capacity: int = 1024, minutes: float = 420.0,
-              seed: int = 0, model: str = "iJO1366", progress: bool = True) -> pd.DataFrame:
+              seed: int = 0, model: str = "iJO1366", weights: str = CONTROLLER_WEIGHTS,
+              progress: bool = True) -> pd.DataFrame:
     """Population lag of ``ecoli_grey_box`` at each decoder bias (one IPTG reference, one seed).
 
     Columns: ``offset``, ``lag_min`` (inf where the population never recovers within the run),
     ``no_lacy_share`` (cells without LacY at the shift), ``cells_at_shift``, ``wall_s``.
     """
     kwargs = dict(percent=percent, initial_cells=initial_cells, capacity=capacity, seed=seed,
-                  model=model)
+                  model=model, weights=weights)
     reference = run(_population(0.0, iptg=True, **kwargs), minutes, progress=False)
     lacy = list(LAC_SPECIES).index("lacY")
     rows = []
@@ -82,8 +93,8 @@ class LacLagReport:
 
 def train_lac_lags(out=None, shared=None, *, offsets=DEFAULT_OFFSETS, initial_cells: int = 4,
                    capacity: int = 1024, minutes: float = 420.0, seed: int = 0,
-                   model: str = "iJO1366", command: str = "", progress: bool = True
-                   ) -> LacLagReport:
+                   model: str = "iJO1366", weights: str = CONTROLLER_WEIGHTS,
+                   command: str = "", progress: bool = True) -> LacLagReport:
     """Learn the decoder's lac bias from the measured lags (Julou et al.'s table under
     ``shared``, default ``../shared``) and write the report into ``out``: a folder, default
     the package's ``neural/weights`` (which ``ecoli_grey_box`` reads); ``False`` writes nothing."""
@@ -93,7 +104,7 @@ def train_lac_lags(out=None, shared=None, *, offsets=DEFAULT_OFFSETS, initial_ce
     lags = read_training_lags(data)
     target = target_lag(lags)
     curve = lag_curve(offsets, initial_cells=initial_cells, capacity=capacity, minutes=minutes,
-                      seed=seed, model=model, progress=progress)
+                      seed=seed, model=model, weights=weights, progress=progress)
     offset = fit_offset(curve, target)
     zero = curve.offset == 0.0
     untrained = float(curve.loc[zero, "lag_min"].iloc[0]) if zero.any() else None
@@ -115,8 +126,9 @@ def train_lac_lags(out=None, shared=None, *, offsets=DEFAULT_OFFSETS, initial_ce
                                        "in refdata, never read)",
                          "leave_one_strain_out": held_out.to_dict(orient="list")},
             "in_sample": "the 0.02% lag of the shipped grey box (the training condition)",
-            "pre_training": "the controller's weights (grey_box_controller.pt) were trained on "
-                            "glass-box trajectories; only the bias is learned from data",
+            "pre_training": "the controller's weights were trained on glass-box trajectories; "
+                            "only the bias is learned from data",
+            "controller": controller_record(weights),
             "simulation": {"composite": "ecoli_grey_box", "model": model, "seed": seed,
                            "initial_cells": initial_cells, "capacity": capacity,
                            "minutes": minutes},

@@ -17,7 +17,7 @@ def train_command(
     out: Optional[Path] = typer.Option(None, help="folder for the weights files (default: the "
                                        "package's neural/weights, which the composites load)"),
     seed: int = typer.Option(0, help="seed of initialisation and batches"),
-    iterations: int = typer.Option(300, help="optimiser steps per network"),
+    iterations: int = typer.Option(600, help="optimiser steps per network"),
     hours: float = typer.Option(8.5, help="hours simulated per training trajectory"),
     blackbox: bool = typer.Option(True, help="also train the data-only black box"),
 ):
@@ -71,6 +71,9 @@ def train_lags_command(
     seed: int = typer.Option(0, help="seed of every run (common random numbers)"),
     offsets: Optional[str] = typer.Option(None, help="comma-separated grid of the decoder's lac "
                                           "bias (logit); default 0,0.5,1,1.25,...,3"),
+    weights: str = typer.Option("grey_box_controller.pt", help="controller weights the bias is "
+                                "learned for (a shipped name or a path); the report records "
+                                "their fingerprint"),
 ):
     """Learn the grey box's lac bias from Julou et al.'s measured lags (0.02% lactose only)."""
     import sys
@@ -80,7 +83,8 @@ def train_lags_command(
 
     grid = DEFAULT_OFFSETS if offsets is None else tuple(float(x) for x in offsets.split(","))
     report = train_lac_lags(out, shared, offsets=grid, initial_cells=cells, capacity=capacity,
-                            minutes=minutes, seed=seed, command=" ".join(["greybox", *sys.argv[1:]]))
+                            minutes=minutes, seed=seed, weights=weights,
+                            command=" ".join(["greybox", *sys.argv[1:]]))
     held = report.held_out
     typer.echo(f"target lag {report.target_min:.1f} min (7 strains at 0.02% lactose, weighted "
                f"mean) -> lac bias {report.offset:.3f} ({report.wall_s:.0f} s)")

@@ -33,11 +33,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .networks import WEIGHTS_DIR
+from .composites import CONTROLLER_WEIGHTS
+from .networks import WEIGHTS_DIR, weights_fingerprint
 
 
 __all__ = ["TRAINING_PERCENT", "LAG_FILE", "REPORT_NAME", "DEFAULT_OFFSETS",
-           "HeldOutConditionError", "read_training_lags", "target_lag", "fit_offset", "lag_at",
+           "HeldOutConditionError", "StaleBiasError", "read_training_lags", "target_lag", "fit_offset", "lag_at",
            "leave_one_strain_out", "learned_offset"]
 
 log = logging.getLogger(__name__)
@@ -153,7 +154,29 @@ def leave_one_strain_out(curve: pd.DataFrame, lags: pd.DataFrame,
     return pd.DataFrame(rows)
 
 
-def learned_offset(path=None) -> float:
-    """The shipped decoder bias (``neural/weights/grey_box_lac_lags.json``)."""
+class StaleBiasError(ValueError):
+    """A learned lac bias applied to controller weights it was not learned on."""
+
+
+def learned_offset(path=None, weights: str = CONTROLLER_WEIGHTS) -> float:
+    """The shipped decoder bias (``neural/weights/grey_box_lac_lags.json``), checked against
+    the controller ``weights`` it will be added to.
+
+    The bias is an offset on *those* weights' output: after the controller is retrained
+    (``greybox train-grey-box``) the old bias means something else, so a report whose
+    recorded controller fingerprint differs from ``weights``' is refused
+    (:class:`StaleBiasError`, saying how to relearn it)."""
     path = Path(path) if path is not None else WEIGHTS_DIR / REPORT_NAME
-    return float(json.loads(path.read_text(encoding="utf-8"))["induction_offset"])
+    report = json.loads(path.read_text(encoding="utf-8"))
+    learned_on = report.get("controller", {}).get("fingerprint")
+    if learned_on is None:
+        raise StaleBiasError(f"{path} does not record the controller weights its lac bias was "
+                             "learned on; relearn it: greybox train-grey-box-lags --seed 0")
+    actual = weights_fingerprint(weights)
+    if learned_on != actual:
+        raise StaleBiasError(
+            f"the lac bias in {path} was learned on controller weights {learned_on} "
+            f"({report['controller'].get('weights')}), but {weights} is {actual}: the bias is an "
+            "offset on one network's output. Relearn it for these weights (greybox "
+            "train-grey-box-lags --seed 0) or pass lac_bias explicitly")
+    return float(report["induction_offset"])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from torch import nn
 
 from ..errors import SimulationError
 
-__all__ = ["LatentTransformer", "save_weights", "load_weights", "resolve_weights",
+__all__ = ["LatentTransformer", "save_weights", "load_weights", "weights_fingerprint", "resolve_weights",
            "seeded", "WEIGHTS_DIR", "pick_device", "torch_threads"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -85,6 +86,19 @@ def resolve_weights(name: str) -> Path:
     known = sorted(p.name for p in WEIGHTS_DIR.glob("*") if p.suffix in (".pt", ".safetensors"))
     raise ValueError(f"weights file {name!r} not found (as a path or among the shipped weights "
                      f"{known}); give an existing file, or '' for random weights from 'seed'")
+
+
+def weights_fingerprint(name) -> str:
+    """SHA-256 (first 16 hex digits) of a weights file's tensors: names, dtypes, shapes and
+    values in name order. It identifies the trained parameters, not the file's bytes (a torch
+    file re-saved or converted to safetensors keeps its fingerprint)."""
+    _, state = load_weights(name)
+    digest = hashlib.sha256()
+    for key in sorted(state):
+        tensor = state[key].detach().cpu().contiguous()
+        digest.update(f"{key}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.numpy().tobytes())
+    return digest.hexdigest()[:16]
 
 
 def load_weights(name) -> tuple:

@@ -8,7 +8,7 @@ flux balance and no conservation law, so WCM-Hard tier 1 can show what that cost
 What it is trained on. It runs the shipped ``black_box_cell.pt``, the network of
 :class:`~.blackbox.DataOnlyCell`, trained on glass-box trajectories of the *single-culture*
 cell (``composites/glass_box_cell.yaml``: deterministic dFBA of e_coli_core with the
-Yildirim-Mackey ODE, one culture, one-minute steps, six glucose/lactose media; see
+Yildirim-Mackey ODE, one culture, one-minute steps, fourteen glucose/lactose media; see
 ``neural/weights/README.md``). It has never seen a population, a stochastic cell or
 iJO1366. That network predicts the next state of a *culture* from the culture's state
 (``concentrations`` of glucose and lactose, mM; ``biomass``, gDW/L; ``growth_rate``, 1/h;

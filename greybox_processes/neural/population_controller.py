@@ -8,11 +8,11 @@ that division copies to both daughters (a daughter inherits its mother's regulat
 state), and the decoded lac induction goes into the per-cell ``regulation`` store that
 :class:`~greybox_processes.lac.process.LacOperon` reads with ``regulation: store``.
 
-Weights. The shipped ``grey_box_controller.pt`` is kept as it is (issue 16 allows today's
-weights; learning from this cell's measurements is a later issue). It was trained on
+Weights. The shipped ``grey_box_controller.pt`` is the pre-training: it was fitted to
 glass-box trajectories of the *single-culture* cell (``composites/glass_box_cell.yaml``:
-deterministic dFBA of e_coli_core with the Yildirim-Mackey ODE, one-minute steps, six
-glucose/lactose media; see ``neural/weights/README.md``), so each cell is presented to it in
+deterministic dFBA of e_coli_core with the Yildirim-Mackey ODE, one-minute steps, fourteen
+glucose/lactose media with 0.015-0.4% lactose, Julou's medium at 0.02% and 0.2% held out;
+see ``neural/weights/README.md``), so each cell is presented to it in
 that cell's units:
 
 * ``concentrations``: the shared medium's glucose and lactose, mM (the same for every cell);

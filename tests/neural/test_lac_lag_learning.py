@@ -148,3 +148,31 @@ def test_a_larger_bias_shortens_the_population_lag():
                          model="textbook_lactose", progress=False)
     slow, fast = curve.lag_min.tolist()
     assert fast < slow
+
+
+def test_a_bias_learned_on_other_controller_weights_is_refused(tmp_path):
+    """The bias is an offset on one network's output: a report learned on other weights (a
+    retrained controller) is refused, naming both fingerprints and the command to relearn."""
+    import torch
+
+    from greybox_processes.ecoli.lag_learning import controller_record
+    from greybox_processes.neural.networks import load_weights, weights_fingerprint
+
+    record = controller_record()
+    path = tmp_path / ll.REPORT_NAME
+    path.write_text(json.dumps({"induction_offset": 1.5, "controller": record}))
+    assert ll.learned_offset(path) == 1.5
+    # the same parameters re-saved: the same fingerprint (tensors, not file bytes)
+    header, state = load_weights("grey_box_controller.pt")
+    torch.save({"greybox": header, "state_dict": state}, tmp_path / "copy.pt")
+    assert weights_fingerprint(tmp_path / "copy.pt") == record["fingerprint"]
+    assert ll.learned_offset(path, weights=str(tmp_path / "copy.pt")) == 1.5
+    # one parameter moved: another network, the bias is refused
+    key = sorted(state)[0]
+    state = {**state, key: state[key] + 1e-3}
+    torch.save({"greybox": header, "state_dict": state}, tmp_path / "other.pt")
+    with pytest.raises(ll.StaleBiasError, match="train-grey-box-lags"):
+        ll.learned_offset(path, weights=str(tmp_path / "other.pt"))
+    path.write_text(json.dumps({"induction_offset": 1.5}))
+    with pytest.raises(ll.StaleBiasError, match="does not record"):
+        ll.learned_offset(path)
