@@ -38,8 +38,8 @@ from .networks import WEIGHTS_DIR, weights_fingerprint
 
 
 __all__ = ["TRAINING_PERCENT", "LAG_FILE", "REPORT_NAME", "DEFAULT_OFFSETS",
-           "HeldOutConditionError", "StaleBiasError", "read_training_lags", "target_lag", "fit_offset", "lag_at",
-           "leave_one_strain_out", "learned_offset"]
+           "HeldOutConditionError", "StaleBiasError", "read_training_lags", "target_lag",
+           "fit_offset", "lag_at", "leave_one_strain_out", "learned_offset"]
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from torch import nn
 
 from ..errors import SimulationError
 
-__all__ = ["LatentTransformer", "save_weights", "load_weights", "weights_fingerprint", "resolve_weights",
-           "seeded", "WEIGHTS_DIR", "pick_device", "torch_threads"]
+__all__ = ["LatentTransformer", "save_weights", "load_weights", "weights_fingerprint",
+           "resolve_weights", "seeded", "WEIGHTS_DIR", "pick_device", "torch_threads"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 

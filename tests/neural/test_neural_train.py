@@ -55,9 +55,9 @@ def test_shipped_controller_follows_the_glass_box_at_held_out_lactose_levels(bas
 
     tr = importlib.import_module("greybox_processes.neural.train")
     header, state = load_weights("grey_box_controller.pt")
-    meta = header["greybox"] if "greybox" in header else header
-    assert [tuple(c) for c in meta["held_out"]] == [tuple(c) for c in tr.HELD_OUT]
-    shape = {k: meta["shape"][k] for k in ("width", "heads", "layers", "history")}
+    assert [tuple(c) for c in header["held_out"]] == [tuple(c) for c in tr.HELD_OUT]
+    assert "pre-training" in header["training"]
+    shape = {k: header["shape"][k] for k in ("width", "heads", "layers", "history")}
     net = build_controller_network(tr.CONTROLLER_INPUTS, ["lac_induction"], **shape)
     net.load_state_dict(state)
     net.eval()

@@ -113,9 +113,17 @@ def interrupt_inside_the_interval(monkeypatch):
         return advance(self, kernel, state, n_steps)
 
     monkeypatch.setattr(RDME, "_advance", arm_then_advance)
-    yield fired, send
-    for timer in timers:   # a test that failed before the signal must not get it later
-        timer.cancel()
+    # a process started in the background by a non-interactive shell (`cmd &`) inherits SIGINT
+    # ignored, and Python then installs no KeyboardInterrupt handler: the signal would be
+    # dropped and the 40-minute interval run to its end. The test is about the RDME, not how
+    # the suite was launched, so it sets Python's default handler for its duration.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield fired, send
+    finally:
+        for timer in timers:   # a test that failed before the signal must not get it later
+            timer.cancel()
+        signal.signal(signal.SIGINT, previous)
 
 
 def _seconds_since_signal(fired):
