@@ -155,6 +155,12 @@ def ecoli_mechanistic_only(*, lac_config: Mapping[str, Any] | None = None, **kwa
     return document
 
 
+def _default_bias(weights: str) -> float:
+    """The lac bias learned for ``weights`` (refused for weights it was not learned on); random
+    weights (``''``) have learned nothing, so no bias."""
+    return learned_offset(weights=weights) if weights else 0.0
+
+
 def ecoli_grey_box(*, weights: str = CONTROLLER_WEIGHTS, lac_bias: float | None = None,
                    controller_address: str = "local:PopulationController",
                    controller_config: Mapping[str, Any] | None = None, **kwargs) -> dict:
@@ -162,14 +168,14 @@ def ecoli_grey_box(*, weights: str = CONTROLLER_WEIGHTS, lac_bias: float | None 
 
     ``lac_bias``: the controller's ``induction_offset`` (its decoder's lac bias, logit),
     default the one learned from Julou et al.'s measured lags
-    (:func:`greybox_processes.neural.lac_lag_learning.learned_offset`); 0 for the
-    pre-trained weights alone.
+    (:func:`greybox_processes.neural.lac_lag_learning.learned_offset`, which refuses it for
+    weights it was not learned on); 0 for the pre-trained weights alone; random weights
+    (``weights=''``) get 0 unless given.
     """
     document = ecoli_mechanistic_only(**kwargs)
     state = document["state"]
     config = {"capacity": state["lac"]["config"]["capacity"], "weights": weights,
-              "induction_offset": (learned_offset(weights=weights) if lac_bias is None
-                                   else float(lac_bias)),
+              "induction_offset": _default_bias(weights) if lac_bias is None else float(lac_bias),
               **(controller_config or {})}
     own = {name: ["cells", name] for name in (*_CONTROLLER_STORES, "regulation")}
     controller = {
