@@ -5,6 +5,7 @@
     greybox run [SPEC] [--time T] [--set key=value ...] [--out PATH] [--engine pbg|vivarium]
     greybox show SPEC                     the wiring of a composite
     greybox certify SPEC [--quick] [--all] [--engine pbg|vivarium] the WCM-Hard tiers (Algorithm 1)
+    greybox compare-reports A B           two certifications of one spec agree (e.g. both engines)
     greybox train-grey-box                the grey-box controller and the black box
     greybox train-black-box-expression    the black box's data-only transcriptome (PRECISE)
     greybox train-grey-box-lags           the grey box's lac bias from measured lags (Julou)
@@ -29,7 +30,7 @@ import yaml
 
 from .errors import GreyboxError, SimulationError, SpecError
 from .neural.cli import train_command, train_expression_command, train_lags_command
-from .wcm_hard.cli import certify_command
+from .wcm_hard.cli import certify_command, compare_reports_command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Glass-, black- and grey-box virtual cells on process-bigraph and vivarium.")
@@ -345,6 +346,7 @@ app.command("train-grey-box")(train_command)
 app.command("train-black-box-expression")(train_expression_command)
 app.command("train-grey-box-lags")(train_lags_command)
 app.command("certify")(certify_command)
+app.command("compare-reports")(compare_reports_command)
 
 
 def main():  # pragma: no cover - console entry point

@@ -1,6 +1,7 @@
 """``greybox certify``: Algorithm 1 from the shell.
 
-Mount on the ``greybox`` app with ``app.command("certify")(certify_command)``.
+Mount on the ``greybox`` app with ``app.command("certify")(certify_command)``; ``greybox
+compare-reports`` checks two certifications of one spec are the same (``compare_reports_command``).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import typer
 
 from ..composites import resolve_spec
 
-__all__ = ["certify_command"]
+__all__ = ["certify_command", "compare_reports_command"]
 
 
 def _parse_tiers(text: Optional[str]):
@@ -109,3 +110,51 @@ def certify_command(
     typer.echo(summary_table(result))
     typer.echo(f"\n{result.verdict}; reports: {json_path}, {md_path}")
     raise typer.Exit(0 if result.certified else 1)
+
+
+def compare_reports_command(
+    first: Path = typer.Argument(..., help="a report.json written by greybox certify (or its "
+                                 "folder)"),
+    second: Path = typer.Argument(..., help="the report.json to compare it with (or its folder)"),
+    rtol: float = typer.Option(0.0, "--rtol", help="relative tolerance on numbers (default: "
+                               "exact, as the two engines give bit-identical runs)"),
+):
+    """Check two certifications of one spec agree, e.g. under ``--engine pbg`` and ``vivarium``.
+
+    The tiers both reports ran are compared field by field (status, score, evidence, notes,
+    figure names), but not their wall times and engines; tiers only one ran are listed.
+    Exit codes: 0 the same, 1 they differ (each difference printed) or share no tier, 2 a
+    report is missing or not JSON.
+    """
+    import json
+
+    from .report import compare_reports
+
+    paths = []
+    for path in (first, second):
+        path = path / "report.json" if path.is_dir() else path
+        if not path.is_file():
+            typer.secho(f"error: no report at {path} (greybox certify --out FOLDER writes "
+                        "FOLDER/report.json)", fg=typer.colors.RED, err=True)
+            raise typer.Exit(2)
+        paths.append(path)
+    try:
+        comparison = compare_reports(*paths, rtol=rtol)
+    except (json.JSONDecodeError, KeyError) as error:
+        typer.secho(f"error: not a greybox certify report ({error!r})", fg=typer.colors.RED,
+                    err=True)
+        raise typer.Exit(2) from None
+    for where, a, b in comparison.differences:
+        typer.echo(f"{where}: {a!r} != {b!r}")
+    for name, only in (("first", comparison.only_first), ("second", comparison.only_second)):
+        if only:
+            typer.echo(f"tiers only the {name} report ran (not compared): {only}")
+    if not comparison.tiers:
+        typer.echo("the reports share no tier: nothing compared")
+        raise typer.Exit(1)
+    if comparison.differences:
+        typer.echo(f"{len(comparison.differences)} field(s) differ in tiers {comparison.tiers}")
+        raise typer.Exit(1)
+    typer.echo(f"the same certification in tiers {comparison.tiers}: every field agrees but "
+               "wall time and engine")
+    raise typer.Exit(0)

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from greybox_processes.wcm_hard import certify, tiers
-from greybox_processes.wcm_hard.report import markdown
+from greybox_processes.wcm_hard.report import compare_reports, markdown
 
 
 @pytest.fixture()
@@ -67,6 +67,8 @@ def test_certify_engine_vivarium_runs_tier1_under_vivarium_core(composites_dir, 
     # bit-identical trajectories: the same score and evidence, to the last bit
     assert viv["score"] == pbg["score"] and viv["evidence"] == pbg["evidence"]
     assert viv["evidence"]["steps"] == 20
+    # and so the two certifications are the same in every field but wall time and engine
+    assert compare_reports(reports["vivarium"], reports["pbg"]).same
 
 
 def test_a_tier_option_sets_the_engine_of_that_tier_only(composites_dir, engine_spy):
