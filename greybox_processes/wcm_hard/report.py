@@ -72,7 +72,6 @@ def write_report(certification, folder) -> tuple[Path, Path]:
     return json_path, md_path
 
 
-
 # what two runs of the same certification may differ in: where and how long they ran (the
 # tiers' own timings end in "wall_s" too, e.g. tier 6's run_wall_s)
 RUN_FIELDS = frozenset({"wall_s", "engine"})

@@ -1,6 +1,7 @@
 """``compare_reports`` / ``greybox compare-reports``: two certifications of one spec, tier by tier."""
 import copy
 import json
+import math
 
 import pytest
 
@@ -32,13 +33,13 @@ def test_two_engines_runs_differ_only_in_where_and_how_long_they_ran():
 def test_a_changed_score_evidence_or_list_length_is_found_where_it_is():
     first = _report()
     second = copy.deepcopy(first)
-    second["results"][1]["score"] = 0.15297548366902587  # one ulp off: exact by default
+    second["results"][1]["score"] = math.nextafter(0.153, 1.0)  # one ulp: exact by default
     second["results"][0]["evidence"]["steps"] = 359
     second["results"][1]["evidence"]["lags"].append(1.0)
     comparison = compare_reports(first, second)
     assert not comparison.same
     where = {path: (a, b) for path, a, b in comparison.differences}
-    assert where == {"/tier 3/score": (0.153, 0.15297548366902587),
+    assert where == {"/tier 3/score": (0.153, math.nextafter(0.153, 1.0)),
                      "/tier 1/evidence/steps": (360, 359),
                      "/tier 3/evidence/lags[]": (2, 3),
                      "/tier 3/evidence/lags[2]": ("<missing>", 1.0)}
