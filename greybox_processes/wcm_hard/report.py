@@ -89,6 +89,7 @@ class ReportComparison(NamedTuple):
 
     @property
     def same(self) -> bool:
+        """True when no field differs in the tiers both reports ran."""
         return not self.differences
 
 
